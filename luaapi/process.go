@@ -1,0 +1,527 @@
+package luaapi
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"syscall"
+	"time"
+	"unsafe"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/hazlua/hazlua/proc"
+)
+
+// processTypeName is the metatable name of a process handle.
+const processTypeName = "haz.process"
+
+// process is the Go side of a haz.spawn or haz.pipe handle. Every field is
+// used with the Lua lock held.
+type process struct {
+	rt      *Runtime
+	g       *proc.Group
+	stages  []*stage
+	outKind string // the last stage's stdout kind
+
+	result      *lua.LTable // cached by the first complete :wait()
+	stdoutStr   lua.LValue  // cached by :stdout()
+	stdoutErr   error
+	stdinClosed bool
+}
+
+func (p *process) pipeline() bool       { return len(p.stages) > 1 }
+func (p *process) last() *proc.Process  { return p.g.Procs[len(p.g.Procs)-1] }
+func (p *process) first() *proc.Process { return p.g.Procs[0] }
+
+func (p *process) done() bool {
+	select {
+	case <-p.g.Done():
+		return true
+	default:
+		return false
+	}
+}
+
+// describe is tostring(p): haz.process(pid=123, cc, running).
+func (p *process) describe() string {
+	state := "running"
+	if p.done() {
+		r := p.last().Result()
+		switch {
+		case r.TimedOut:
+			state = "timed out"
+		case r.Cancelled:
+			state = "cancelled"
+		case r.Signal != 0:
+			state = "killed by " + proc.SignalName(r.Signal)
+		default:
+			state = fmt.Sprintf("exited %d", r.Code)
+		}
+	}
+	if p.pipeline() {
+		pids := make([]string, len(p.g.Procs))
+		names := make([]string, len(p.g.Procs))
+		for i, pp := range p.g.Procs {
+			pids[i] = fmt.Sprint(pp.Pid)
+			names[i] = pp.Name
+		}
+		return fmt.Sprintf("haz.pipe(pids=%s, %s, %s)", strings.Join(pids, ","), strings.Join(names, " | "), state)
+	}
+	return fmt.Sprintf("haz.process(pid=%d, %s, %s)", p.first().Pid, p.first().Name, state)
+}
+
+// newProcessMeta registers the metatable of process handles.
+func (rt *Runtime) newProcessMeta(L *lua.LState) {
+	mt := L.NewTypeMetatable(processTypeName)
+	methods := map[string]lua.LGFunction{
+		"pid":    rt.pPid,
+		"pids":   rt.pPids,
+		"signal": rt.pSignal,
+		"wait":   rt.pWait,
+		"stdout": rt.pStdout,
+		"stderr": rt.pStderr,
+		"lines":  rt.pLines,
+		"write":  rt.pWrite,
+		"close":  rt.pClose,
+	}
+	mtab := L.NewTable()
+	for name, f := range methods {
+		mtab.RawSetString(name, L.NewFunction(f))
+	}
+	L.SetField(mt, "__index", L.NewFunction(func(L *lua.LState) int {
+		key := L.CheckString(2)
+		m := mtab.RawGetString(key)
+		if m == lua.LNil {
+			L.RaiseError("%s has no method %q", processTypeName, key)
+		}
+		L.Push(m)
+		return 1
+	}))
+	L.SetField(mt, "__newindex", L.NewFunction(func(L *lua.LState) int {
+		L.RaiseError("%s cannot be assigned to (key %q)", processTypeName, L.Get(2).String())
+		return 0
+	}))
+	L.SetField(mt, "__tostring", L.NewFunction(func(L *lua.LState) int {
+		L.Push(lua.LString(checkProcess(L, 1, "tostring").describe()))
+		return 1
+	}))
+	L.SetField(mt, "__metatable", lua.LString(processTypeName))
+}
+
+func (rt *Runtime) newProcessValue(L *lua.LState, p *process) lua.LValue {
+	ud := L.NewUserData()
+	ud.Value = p
+	L.SetMetatable(ud, L.GetTypeMetatable(processTypeName))
+	return ud
+}
+
+// checkProcess returns the process handle at argument n (the receiver of
+// p:method()), raising for anything else.
+func checkProcess(L *lua.LState, n int, method string) *process {
+	if ud, ok := L.Get(n).(*lua.LUserData); ok {
+		if p, ok := ud.Value.(*process); ok {
+			return p
+		}
+	}
+	L.RaiseError("%s:%s: expected a process (call it as p:%s(...)), got a %s", processTypeName, method, method, typeName(L.Get(n)))
+	return nil
+}
+
+func (rt *Runtime) pPid(L *lua.LState) int {
+	p := checkProcess(L, 1, "pid")
+	L.Push(lua.LNumber(p.first().Pid))
+	return 1
+}
+
+func (rt *Runtime) pPids(L *lua.LState) int {
+	p := checkProcess(L, 1, "pids")
+	t := L.CreateTable(len(p.g.Procs), 0)
+	for _, pp := range p.g.Procs {
+		t.Append(lua.LNumber(pp.Pid))
+	}
+	L.Push(t)
+	return 1
+}
+
+func (rt *Runtime) pSignal(L *lua.LState) int {
+	p := checkProcess(L, 1, "signal")
+	const fname = "haz.process:signal"
+	var sig syscall.Signal
+	switch v := L.Get(2).(type) {
+	case lua.LString:
+		s, ok := proc.ParseSignal(string(v))
+		if !ok {
+			raise(L, fname, "unknown signal %q (try \"term\", \"int\", \"kill\", \"hup\", \"quit\", \"usr1\", \"usr2\", \"stop\", \"cont\" or a number)", string(v))
+		}
+		sig = s
+	case lua.LNumber:
+		if float64(v) != float64(int(v)) || v < 0 || v > 64 {
+			raise(L, fname, "signal number %v is not valid", v)
+		}
+		sig = syscall.Signal(int(v))
+	default:
+		raise(L, fname, "signal must be a name or a number, not a %s", typeName(L.Get(2)))
+	}
+	sent, err := p.g.Signal(sig)
+	if err != nil {
+		raise(L, fname, "%v", err)
+	}
+	L.Push(lua.LBool(sent))
+	return 1
+}
+
+// wait waits for p to end and its output to be complete, with the Lua lock
+// released, for at most timeout (0: no limit). It reports false on timeout,
+// and raises when the calling thread is cancelled.
+func (p *process) wait(L *lua.LState, fname string, timeout time.Duration) bool {
+	var drained *proc.Capture
+	if p.outKind == "pipe" {
+		// Nobody reads an untaken pipe any more: drain it, so the child
+		// never blocks on a full pipe and its output is kept.
+		drained = p.last().DrainStdout()
+	}
+	if p.done() && (drained == nil || drained.Finished()) {
+		return true
+	}
+	var cancelled, timedOut bool
+	p.rt.block(L, func(ctx context.Context) {
+		var timer <-chan time.Time
+		if timeout > 0 {
+			t := time.NewTimer(timeout)
+			defer t.Stop()
+			timer = t.C
+		}
+		for _, ch := range []<-chan struct{}{p.g.Done(), drainedDone(drained)} {
+			select {
+			case <-ch:
+			case <-ctx.Done():
+				cancelled = true
+				return
+			case <-timer:
+				timedOut = true
+				return
+			}
+		}
+	})
+	if cancelled {
+		raise(L, fname, "cancelled while waiting for %s", p.describe())
+	}
+	return !timedOut
+}
+
+func drainedDone(c *proc.Capture) <-chan struct{} {
+	if c == nil {
+		return closedChan
+	}
+	return c.Done()
+}
+
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+func (rt *Runtime) pWait(L *lua.LState) int {
+	p := checkProcess(L, 1, "wait")
+	const fname = "haz.process:wait"
+	var timeout time.Duration
+	if L.GetTop() >= 2 && L.Get(2) != lua.LNil {
+		timeout = checkDuration(L, 2, fname)
+	}
+	if !p.wait(L, fname, timeout) {
+		L.Push(lua.LNil)
+		L.Push(lua.LString("timeout"))
+		return 2
+	}
+	L.Push(p.resultTable(L))
+	return 1
+}
+
+// resultTable builds (once) the result table of an ended process.
+func (p *process) resultTable(L *lua.LState) *lua.LTable {
+	if p.result != nil {
+		return p.result
+	}
+	results := make([]*lua.LTable, len(p.g.Procs))
+	ok := true
+	for i, pp := range p.g.Procs {
+		r := pp.Result()
+		results[i] = p.stageResult(L, i, pp, r)
+		stageOK := r.OK()
+		// In a pipeline, a stage before the last killed by SIGPIPE
+		// stopped because its reader was done: not a failure.
+		if !stageOK && i < len(p.g.Procs)-1 && r.Signal == syscall.SIGPIPE && !r.TimedOut && !r.Cancelled && r.Err == nil {
+			stageOK = true
+		}
+		ok = ok && stageOK
+	}
+	last := results[len(results)-1]
+	if p.pipeline() {
+		t := L.NewTable()
+		last.ForEach(func(k, v lua.LValue) { t.RawSet(k, v) })
+		list := L.CreateTable(len(results), 0)
+		for _, r := range results {
+			list.Append(r)
+		}
+		t.RawSetString("results", list)
+		t.RawSetString("ok", lua.LBool(ok))
+		last = t
+	}
+	p.result = last
+	return last
+}
+
+func (p *process) stageResult(L *lua.LState, i int, pp *proc.Process, r *proc.Result) *lua.LTable {
+	t := L.CreateTable(0, 12)
+	t.RawSetString("ok", lua.LBool(r.OK()))
+	if r.Signal == 0 {
+		t.RawSetString("code", lua.LNumber(r.Code))
+	} else {
+		t.RawSetString("signal", lua.LString(proc.SignalName(r.Signal)))
+	}
+	t.RawSetString("timed_out", lua.LBool(r.TimedOut))
+	t.RawSetString("cancelled", lua.LBool(r.Cancelled))
+	t.RawSetString("duration", lua.LNumber(r.Duration.Seconds()))
+	t.RawSetString("pid", lua.LNumber(r.Pid))
+	t.RawSetString("name", lua.LString(r.Name))
+	if r.Err != nil {
+		t.RawSetString("error", lua.LString(r.Err.Error()))
+	}
+	if c := pp.StdoutCapture(); c != nil {
+		if b, err := c.Bytes(); err == nil {
+			t.RawSetString("stdout", bytesToLua(b))
+		}
+	}
+	if c := pp.StderrCapture(); c != nil {
+		if b, err := c.Bytes(); err == nil {
+			t.RawSetString("stderr", bytesToLua(b))
+		}
+	}
+	return t
+}
+
+// bytesToLua makes a Lua string of b without copying: b is a capture's
+// final buffer, never written again.
+func bytesToLua(b []byte) lua.LString {
+	if len(b) == 0 {
+		return ""
+	}
+	return lua.LString(unsafe.String(&b[0], len(b)))
+}
+
+func (rt *Runtime) pStdout(L *lua.LState) int {
+	p := checkProcess(L, 1, "stdout")
+	const fname = "haz.process:stdout"
+	if p.stdoutStr != nil {
+		L.Push(p.stdoutStr)
+		return 1
+	}
+	switch {
+	case p.outKind == "capture" || (p.outKind == "pipe" && p.last().StdoutCapture() != nil):
+		p.wait(L, fname, 0)
+		b, err := p.last().StdoutCapture().Bytes()
+		if err != nil {
+			raise(L, fname, "%v", err)
+		}
+		p.stdoutStr = bytesToLua(b)
+	case p.outKind == "pipe":
+		f, err := p.last().TakeStdout()
+		if err != nil {
+			raise(L, fname, "the stdout pipe of %s is already taken (by :lines() or another process's stdin)", p.describe())
+		}
+		var data []byte
+		var rerr error
+		rt.block(L, func(ctx context.Context) {
+			defer f.Close()
+			data, rerr = readAll(ctx, f)
+		})
+		if rerr != nil {
+			raise(L, fname, "reading the stdout of %s: %v", p.describe(), rerr)
+		}
+		p.stdoutStr = bytesToLua(data)
+	default:
+		raise(L, fname, "stdout of %s is %q; only \"capture\" or \"pipe\" can be read", p.describe(), p.outKind)
+	}
+	L.Push(p.stdoutStr)
+	return 1
+}
+
+func (rt *Runtime) pStderr(L *lua.LState) int {
+	p := checkProcess(L, 1, "stderr")
+	const fname = "haz.process:stderr"
+	lastStage := p.stages[len(p.stages)-1]
+	if lastStage.errKind != "capture" {
+		raise(L, fname, "stderr of %s is %q; only \"capture\" can be read", p.describe(), lastStage.errKind)
+	}
+	p.wait(L, fname, 0)
+	b, err := p.last().StderrCapture().Bytes()
+	if err != nil {
+		raise(L, fname, "%v", err)
+	}
+	L.Push(bytesToLua(b))
+	return 1
+}
+
+// readAll reads f to its end; it gives up when ctx is done.
+func readAll(ctx context.Context, f *os.File) ([]byte, error) {
+	src := &fileSource{f: f}
+	src.ctx = ctx
+	var buf bytes.Buffer
+	_, err := buf.ReadFrom(src)
+	return buf.Bytes(), err
+}
+
+// ctxReader is a reader whose reads give up when the context set before
+// them is done.
+type ctxReader interface {
+	io.Reader
+	setContext(ctx context.Context)
+}
+
+// fileSource reads a pipe; a done context interrupts a read through the
+// pipe's deadline (pipes are in the poller).
+type fileSource struct {
+	f   *os.File
+	ctx context.Context
+}
+
+func (s *fileSource) setContext(ctx context.Context) { s.ctx = ctx }
+
+func (s *fileSource) Read(b []byte) (int, error) {
+	stop := context.AfterFunc(s.ctx, func() { s.f.SetReadDeadline(time.Unix(1, 0)) })
+	n, err := s.f.Read(b)
+	stop()
+	if err != nil && s.ctx.Err() != nil {
+		return n, s.ctx.Err()
+	}
+	return n, err
+}
+
+// captureSource reads a capture as it grows.
+type captureSource struct {
+	r   *proc.CaptureReader
+	ctx context.Context
+}
+
+func (s *captureSource) setContext(ctx context.Context) { s.ctx = ctx }
+func (s *captureSource) Read(b []byte) (int, error)     { return s.r.ReadContext(s.ctx, b) }
+
+func (rt *Runtime) pLines(L *lua.LState) int {
+	p := checkProcess(L, 1, "lines")
+	const fname = "haz.process:lines"
+	var src ctxReader
+	switch {
+	case p.outKind == "capture":
+		src = &captureSource{r: p.last().StdoutCapture().NewReader()}
+	case p.outKind == "pipe":
+		f, err := p.last().TakeStdout()
+		if err != nil {
+			raise(L, fname, "the stdout pipe of %s is already taken (by :stdout(), :wait() or another process's stdin)", p.describe())
+		}
+		src = &fileSource{f: f}
+	default:
+		raise(L, fname, "stdout of %s is %q; only \"capture\" or \"pipe\" can be read", p.describe(), p.outKind)
+	}
+	L.Push(rt.linesIterator(L, fname, src, func() {
+		if fs, ok := src.(*fileSource); ok {
+			fs.f.Close()
+		}
+	}))
+	return 1
+}
+
+// linesIterator returns a Lua iterator over the lines of src: each call
+// returns the next line without "\n" ("\r" kept), a final unterminated
+// line too, then nil at the end (and calls done once).
+func (rt *Runtime) linesIterator(L *lua.LState, fname string, src ctxReader, done func()) *lua.LFunction {
+	br := bufio.NewReaderSize(src, 64<<10)
+	finished := false
+	return L.NewFunction(func(L *lua.LState) int {
+		if finished {
+			L.Push(lua.LNil)
+			return 1
+		}
+		var line []byte
+		var err error
+		rt.block(L, func(ctx context.Context) {
+			src.setContext(ctx)
+			line, err = br.ReadBytes('\n')
+		})
+		if err != nil && err != io.EOF {
+			finished = true
+			done()
+			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+				raise(L, fname, "cancelled while reading lines")
+			}
+			raise(L, fname, "%v", err)
+		}
+		if err == io.EOF {
+			finished = true
+			done()
+			if len(line) == 0 {
+				L.Push(lua.LNil)
+				return 1
+			}
+		} else {
+			line = line[:len(line)-1]
+		}
+		L.Push(lua.LString(line))
+		return 1
+	})
+}
+
+func (rt *Runtime) pWrite(L *lua.LState) int {
+	p := checkProcess(L, 1, "write")
+	const fname = "haz.process:write"
+	data := L.CheckString(2)
+	w := p.first().Stdin()
+	if w == nil {
+		raise(L, fname, "stdin of %s is not a pipe (spawn it with stdin = \"pipe\")", p.describe())
+	}
+	if p.stdinClosed {
+		raise(L, fname, "stdin of %s is closed", p.describe())
+	}
+	var err error
+	rt.block(L, func(ctx context.Context) {
+		stop := context.AfterFunc(ctx, func() { w.SetWriteDeadline(time.Unix(1, 0)) })
+		defer stop()
+		_, err = io.WriteString(w, data)
+		if err != nil && ctx.Err() != nil {
+			err = ctx.Err()
+		}
+	})
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			raise(L, fname, "cancelled while writing")
+		}
+		if errors.Is(err, syscall.EPIPE) {
+			L.Push(lua.LNil)
+			L.Push(lua.LString("broken pipe: " + p.describe() + " stopped reading its stdin"))
+			return 2
+		}
+		if errors.Is(err, os.ErrClosed) {
+			raise(L, fname, "stdin of %s is closed", p.describe())
+		}
+		raise(L, fname, "%v", err)
+	}
+	L.Push(lua.LTrue)
+	return 1
+}
+
+func (rt *Runtime) pClose(L *lua.LState) int {
+	p := checkProcess(L, 1, "close")
+	const fname = "haz.process:close"
+	if p.first().Stdin() == nil {
+		raise(L, fname, "stdin of %s is not a pipe (spawn it with stdin = \"pipe\")", p.describe())
+	}
+	if p.stdinClosed {
+		raise(L, fname, "stdin of %s is already closed", p.describe())
+	}
+	p.stdinClosed = true
+	p.first().CloseStdin()
+	L.Push(lua.LTrue)
+	return 1
+}

@@ -1,0 +1,150 @@
+package luaapi
+
+import (
+	"fmt"
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// hazSpawn is haz.spawn(spec) → process.
+func (rt *Runtime) hazSpawn(L *lua.LState) int {
+	const fname = "haz.spawn"
+	t := checkTable(L, 1, fname, "a spawn table like {\"cc\", \"-c\", \"a.c\"}")
+	st := rt.parseStage(L, fname, t, spawnDefaults{stdout: "capture"})
+	L.Push(rt.newProcessValue(L, rt.start(L, fname, []*stage{st})))
+	return 1
+}
+
+// checkTable returns argument n as a table, raising with what was expected.
+func checkTable(L *lua.LState, n int, fname, want string) *lua.LTable {
+	t, ok := L.Get(n).(*lua.LTable)
+	if !ok {
+		raise(L, fname, "argument #%d must be %s, not a %s", n, want, typeName(L.Get(n)))
+	}
+	return t
+}
+
+// hazRun is haz.run(spec): spawn with stdout inherited, wait, raise unless
+// ok (or check = false), return the result.
+func (rt *Runtime) hazRun(L *lua.LState) int {
+	const fname = "haz.run"
+	t := checkTable(L, 1, fname, "a spawn table like {\"cc\", \"-c\", \"a.c\"}")
+	L.Push(rt.runTable(L, fname, t, "inherit"))
+	return 1
+}
+
+// runTable spawns the stage in t, waits, and raises unless ok (or
+// check = false).
+func (rt *Runtime) runTable(L *lua.LState, fname string, t *lua.LTable, stdout string) *lua.LTable {
+	st := rt.parseStage(L, fname, t, spawnDefaults{stdout: stdout, extra: []string{"check"}})
+	check := optBool(L, fname, t, "check", true)
+	p := rt.start(L, fname, []*stage{st})
+	p.wait(L, fname, 0)
+	res := p.resultTable(L)
+	if check && !lua.LVAsBool(res.RawGetString("ok")) {
+		L.RaiseError("%s", failureMessage(fname, p, res))
+	}
+	return res
+}
+
+// failureMessage says why a process failed: its name, the exit code,
+// signal or timeout, and the last lines of its stderr when captured.
+func failureMessage(fname string, p *process, res *lua.LTable) string {
+	var b strings.Builder
+	r := p.last().Result()
+	if p.pipeline() {
+		for _, pp := range p.g.Procs {
+			if pr := pp.Result(); !pr.OK() {
+				r = pr
+				break
+			}
+		}
+	}
+	fmt.Fprintf(&b, "%s: %q %s", fname, r.Name, r.String())
+	if r.Code > 0 && r.Signal == 0 && !r.TimedOut && !r.Cancelled {
+		b.Reset()
+		fmt.Fprintf(&b, "%s: %q exited with status %d", fname, r.Name, r.Code)
+	}
+	if s, ok := res.RawGetString("stderr").(lua.LString); ok && s != "" {
+		b.WriteString("\nlast lines of stderr:")
+		for _, line := range lastLines(string(s), 10) {
+			b.WriteString("\n  ")
+			b.WriteString(line)
+		}
+	}
+	return b.String()
+}
+
+// lastLines returns the last n lines of s.
+func lastLines(s string, n int) []string {
+	s = strings.TrimRight(s, "\n")
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return lines
+}
+
+// hazOutput is haz.output(spec): spawn with stdout captured, wait, raise
+// unless ok, return stdout without its trailing newlines.
+func (rt *Runtime) hazOutput(L *lua.LState) int {
+	const fname = "haz.output"
+	t := checkTable(L, 1, fname, "a spawn table like {\"git\", \"rev-parse\", \"HEAD\"}")
+	if t.RawGetString("stdout") != lua.LNil {
+		raise(L, fname, "stdout cannot be set: haz.output captures it")
+	}
+	res := rt.runTable(L, fname, t, "capture")
+	out, _ := res.RawGetString("stdout").(lua.LString)
+	L.Push(lua.LString(strings.TrimRight(string(out), "\n")))
+	return 1
+}
+
+// hazSh is haz.sh(cmd [, spec]): haz.run of sh -c cmd.
+func (rt *Runtime) hazSh(L *lua.LState) int {
+	const fname = "haz.sh"
+	cmd, ok := L.Get(1).(lua.LString)
+	if !ok {
+		raise(L, fname, "argument #1 must be a command string, not a %s", typeName(L.Get(1)))
+	}
+	t := L.NewTable()
+	if L.GetTop() >= 2 && L.Get(2) != lua.LNil {
+		opts := checkTable(L, 2, fname, "a table of spawn options")
+		if opts.RawGetString("program") != lua.LNil || opts.RawGetString("args") != lua.LNil || opts.RawGetInt(1) != lua.LNil {
+			raise(L, fname, "the command is argument #1; options cannot set program, args or a list")
+		}
+		opts.ForEach(func(k, v lua.LValue) { t.RawSet(k, v) })
+	}
+	t.RawSetInt(1, lua.LString("sh"))
+	t.RawSetInt(2, lua.LString("-c"))
+	t.RawSetInt(3, cmd)
+	if t.RawGetString("name") == lua.LNil {
+		t.RawSetString("name", lua.LString("sh"))
+	}
+	L.Push(rt.runTable(L, fname, t, "inherit"))
+	return 1
+}
+
+// hazPipe is haz.pipe(spec1, spec2, ...): one pipeline in one process
+// group.
+func (rt *Runtime) hazPipe(L *lua.LState) int {
+	const fname = "haz.pipe"
+	n := L.GetTop()
+	if n < 1 {
+		raise(L, fname, "give at least one stage")
+	}
+	stages := make([]*stage, n)
+	for i := 1; i <= n; i++ {
+		sname := fmt.Sprintf("%s stage %d", fname, i)
+		t := checkTable(L, i, fname, "a spawn table")
+		if i > 1 && (t.RawGetString("stdin") != lua.LNil || t.RawGetString("input") != lua.LNil) {
+			raise(L, sname, "only the first stage may set stdin or input")
+		}
+		if i < n && t.RawGetString("stdout") != lua.LNil {
+			raise(L, sname, "only the last stage may set stdout")
+		}
+		stages[i-1] = rt.parseStage(L, sname, t, spawnDefaults{stdout: "capture"})
+	}
+	L.Push(rt.newProcessValue(L, rt.start(L, fname, stages)))
+	return 1
+}

@@ -1,0 +1,291 @@
+// Package luaapi is hazlua's Lua side: the `haz` module, the threading
+// model that lets many Lua threads wait on processes at once, and the run
+// of a script. It is the only package that imports gopher-lua.
+package luaapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+	"github.com/yuin/gopher-lua/parse"
+
+	"github.com/hazlua/hazlua/proc"
+)
+
+// Exit statuses (SPEC S2).
+const (
+	ExitOK      = 0
+	ExitFailure = 1 // a task or the script failed at run time
+	ExitUsage   = 2 // usage, script load or definition error
+)
+
+// Error is a failure that ends a run, with the exit status it calls for.
+// Msg is the first line and details ("build.lua:12: ..."); it is empty when
+// there is nothing left to say (os.exit, a signal already reported).
+type Error struct {
+	Code int
+	Msg  string
+}
+
+func (e *Error) Error() string { return e.Msg }
+
+// ExitCode returns the exit status for the error.
+func (e *Error) ExitCode() int { return e.Code }
+
+// Config is one run of a script. The zero value is not usable: Script is
+// required.
+type Config struct {
+	// Script is the path of the script to run; its directory becomes the
+	// project root, and New changes the working directory there.
+	Script string
+	// InvocationDir is where hazlua started (after -C); "" means the
+	// working directory when New is called.
+	InvocationDir string
+	Args          []string // after "--": haz.args and arg
+	Tasks         []string // tasks to run, in order
+
+	Jobs    int           // job and task cap; 0 means no cap
+	Grace   time.Duration // SIGTERM → SIGKILL; 0 means proc.DefaultGrace
+	Verbose bool          // echo every spawn on stderr
+	Quiet   bool
+	Color   bool
+
+	Stdin          *os.File // nil means os.Stdin
+	Stdout, Stderr *os.File // nil means os.Stdout, os.Stderr
+}
+
+// Runtime is one run of a script: the Lua state, the process manager and
+// the run's cancellation. Stop and Kill may be called from any goroutine;
+// Run once.
+type Runtime struct {
+	cfg        Config
+	root       string // project root, absolute, symlinks resolved
+	scriptName string // the script's path relative to root, as Lua names it
+
+	L   *lua.LState
+	lua sync.Mutex // the Lua lock: held by whoever runs Lua code
+
+	m      *proc.Manager
+	ctx    context.Context // the run: cancelled by Stop, os.exit, the end
+	cancel context.CancelCauseFunc
+
+	top     *thread
+	started time.Time
+	stopped atomic.Pointer[stopError] // the first Stop or os.exit
+}
+
+// stopError is the cause of a run's cancellation that decides the exit
+// status: a signal, os.exit, or a closed output.
+type stopError struct {
+	code int
+	msg  string
+}
+
+func (e *stopError) Error() string {
+	if e.msg == "" {
+		return fmt.Sprintf("stopped (exit %d)", e.code)
+	}
+	return e.msg
+}
+
+// New prepares a run: it finds the project root, changes the working
+// directory to it, and builds the Lua state with the haz module.
+func New(cfg Config) (*Runtime, error) {
+	if cfg.Stdin == nil {
+		cfg.Stdin = os.Stdin
+	}
+	if cfg.Stdout == nil {
+		cfg.Stdout = os.Stdout
+	}
+	if cfg.Stderr == nil {
+		cfg.Stderr = os.Stderr
+	}
+	if cfg.InvocationDir == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return nil, &Error{ExitUsage, fmt.Sprintf("cannot find the working directory: %v", err)}
+		}
+		cfg.InvocationDir = wd
+	}
+	abs, err := filepath.Abs(cfg.Script)
+	if err == nil {
+		abs, err = filepath.EvalSymlinks(abs)
+	}
+	if err == nil {
+		var st os.FileInfo
+		if st, err = os.Stat(abs); err == nil && st.IsDir() {
+			err = errors.New("is a directory")
+		}
+	}
+	if err != nil {
+		return nil, &Error{ExitUsage, fmt.Sprintf("script %s: %v", cfg.Script, unwrapPathError(err))}
+	}
+	rt := &Runtime{cfg: cfg, root: filepath.Dir(abs), scriptName: filepath.Base(abs)}
+	if err := os.Chdir(rt.root); err != nil {
+		return nil, &Error{ExitUsage, fmt.Sprintf("cannot change to the project root: %v", err)}
+	}
+	rt.m = proc.NewManager(proc.Config{Grace: cfg.Grace, Jobs: cfg.Jobs, Stdin: cfg.Stdin})
+	rt.ctx, rt.cancel = context.WithCancelCause(context.Background())
+	rt.top = &thread{stdout: cfg.Stdout, stderr: cfg.Stderr, outMu: new(sync.Mutex)}
+	rt.L = lua.NewState(lua.Options{
+		// Small and growable: every task and branch gets a thread with
+		// these options, so they must be cheap.
+		RegistrySize:        256,
+		RegistryMaxSize:     1 << 20,
+		RegistryGrowStep:    64,
+		CallStackSize:       200,
+		MinimizeStackMemory: true,
+	})
+	rt.L.SetContext(withThread(rt.ctx, rt.top))
+	rt.openLibs()
+	return rt, nil
+}
+
+func unwrapPathError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// Root returns the project root.
+func (rt *Runtime) Root() string { return rt.root }
+
+// Grace returns the grace period between SIGTERM and SIGKILL.
+func (rt *Runtime) Grace() time.Duration { return rt.m.Grace() }
+
+// Stop stops the run as a signal does (SPEC S6): every thread is
+// cancelled, every process group terminated, and Run returns an *Error with
+// the given exit status. The first Stop wins; Stop does not wait.
+func (rt *Runtime) Stop(code int) {
+	rt.stopped.CompareAndSwap(nil, &stopError{code: code})
+	rt.cancel(errStopped)
+	rt.m.TerminateAll()
+}
+
+var errStopped = errors.New("stopped")
+
+// Kill sends SIGKILL to every process group of the run at once.
+func (rt *Runtime) Kill() { rt.m.KillAll() }
+
+// Run runs the script's top level, then its tasks, then ends every process
+// the run started. It returns nil or an *Error.
+func (rt *Runtime) Run() (err error) {
+	rt.started = time.Now()
+	defer func() {
+		rt.cancel(errRunEnded)
+		rt.m.Shutdown()
+		if stop := rt.stopCause(); stop != nil {
+			err = &Error{Code: stop.code, Msg: stop.msg}
+		}
+		if r := recover(); r != nil {
+			// A bug of ours: report it as an error, not a Go trace.
+			buf := make([]byte, 4096)
+			buf = buf[:runtime.Stack(buf, false)]
+			err = &Error{ExitFailure, fmt.Sprintf("internal error: %v (please report)\n%s", r, buf)}
+		}
+	}()
+	rt.lock()
+	fn, lerr := rt.L.LoadFile(rt.scriptName)
+	if lerr != nil {
+		rt.unlock()
+		return &Error{ExitUsage, loadErrorMessage(rt.scriptName, lerr)}
+	}
+	rt.L.Push(fn)
+	perr := rt.L.PCall(0, 0, nil)
+	var msg string
+	if perr != nil {
+		msg = errorMessage(rt.L, perr)
+	}
+	rt.unlock()
+	if perr != nil {
+		if rt.stopCause() != nil {
+			return nil // reported by the deferred function
+		}
+		return &Error{ExitFailure, msg}
+	}
+	return nil
+}
+
+var errRunEnded = errors.New("run ended")
+
+// stopCause returns what stopped the run early, if anything did.
+func (rt *Runtime) stopCause() *stopError { return rt.stopped.Load() }
+
+// exit ends the run with code through the normal shutdown (os.exit).
+func (rt *Runtime) exit(code int) { rt.Stop(code) }
+
+// outputClosed stops the run because hazlua's own stdout or stderr is a
+// closed pipe (exit 141, as if killed by SIGPIPE).
+func (rt *Runtime) outputClosed() {
+	rt.Stop(128 + int(syscall.SIGPIPE))
+}
+
+// loadErrorMessage turns a load error into "build.lua:3: syntax error
+// near 'x'".
+func loadErrorMessage(name string, err error) string {
+	var pe *parse.Error
+	if errors.As(err, &pe) {
+		msg := strings.TrimSpace(pe.Message)
+		if pe.Token != "" {
+			msg = fmt.Sprintf("%s near '%s'", msg, pe.Token)
+		}
+		return fmt.Sprintf("%s:%d: %s", name, pe.Pos.Line, msg)
+	}
+	var ae *lua.ApiError
+	if errors.As(err, &ae) && ae.Cause != nil {
+		return fmt.Sprintf("%s: %v", name, unwrapPathError(ae.Cause))
+	}
+	return err.Error()
+}
+
+// errorMessage returns the message of a Lua error as a user should read
+// it: the error value (which carries file:line when raised by error() or a
+// binding), or a description of a non-string value. L runs a __tostring
+// metamethod, so the caller holds the Lua lock.
+func errorMessage(L *lua.LState, err error) string {
+	var ae *lua.ApiError
+	if !errors.As(err, &ae) {
+		return err.Error()
+	}
+	switch v := ae.Object.(type) {
+	case lua.LString:
+		return string(v)
+	case lua.LNumber:
+		return v.String()
+	case *lua.LTable, *lua.LUserData:
+		if L.GetMetaField(v, "__tostring") != lua.LNil {
+			if err := L.CallByParam(lua.P{Fn: L.NewFunction(func(L *lua.LState) int {
+				L.Push(L.ToStringMeta(L.Get(1)))
+				return 1
+			}), NRet: 1, Protect: true}, v); err == nil {
+				s := L.Get(-1).String()
+				L.Pop(1)
+				return s
+			}
+		}
+	}
+	if ae.Object == nil || ae.Object == lua.LNil {
+		return "error object is nil"
+	}
+	return fmt.Sprintf("error object is a %s value", ae.Object.Type())
+}
+
+// writeLine writes one line to w; a closed pipe stops the run (exit 141).
+func (rt *Runtime) writeLine(w io.Writer, s string) {
+	if _, err := io.WriteString(w, s); err != nil && errors.Is(err, syscall.EPIPE) {
+		rt.outputClosed()
+	}
+}

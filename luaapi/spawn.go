@@ -1,0 +1,395 @@
+package luaapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/hazlua/hazlua/proc"
+)
+
+// spawnKeys are the keys of a haz.spawn table (SPEC S4).
+var spawnKeys = []string{"program", "args", "env", "clear_env", "cwd", "stdin", "input",
+	"stdout", "stderr", "timeout", "grace", "job", "name"}
+
+// stage is one parsed spawn table: what to start and how.
+type stage struct {
+	spec      proc.Spec
+	outKind   string   // "capture", "pipe", "inherit", "null", "file"
+	errKind   string   // "capture", "inherit", "null", "stdout", "file"
+	inKind    string   // "null", "inherit", "pipe", "process", "file", "input"
+	stdinProc *process // stdin = p
+	timeout   time.Duration
+	grace     time.Duration
+	job       bool
+	envShown  []string // env changes, for -v
+}
+
+// spawnDefaults are what a caller of parseStage lets the table leave out.
+type spawnDefaults struct {
+	stdout string // "capture" for haz.spawn, "inherit" for haz.run
+	extra  []string
+}
+
+// parseStage reads a spawn table at t. fname prefixes its errors.
+func (rt *Runtime) parseStage(L *lua.LState, fname string, t *lua.LTable, def spawnDefaults) *stage {
+	keys := spawnKeys
+	if len(def.extra) > 0 {
+		keys = append(append([]string(nil), spawnKeys...), def.extra...)
+	}
+	checkKeys(L, fname, t, true, keys...)
+	st := &stage{job: optBool(L, fname, t, "job", true)}
+
+	// program and args, or the list form.
+	var argv []string
+	program, hasProgram := "", false
+	switch v := t.RawGetString("program").(type) {
+	case *lua.LNilType:
+	case lua.LString:
+		program, hasProgram = string(v), true
+	default:
+		raise(L, fname, "program must be a string, not a %s", typeName(v))
+	}
+	list := listOf(L, fname, "the argument list", t, 1)
+	if hasProgram && len(list) > 0 {
+		raise(L, fname, "give program = ... or a list {program, args...}, not both")
+	}
+	if len(list) > 0 && t.RawGetString("args") != lua.LNil {
+		raise(L, fname, "give args = {...} or a list {program, args...}, not both")
+	}
+	if len(list) > 0 {
+		if t.RawGetInt(1).Type() != lua.LTString {
+			raise(L, fname, "program (item 1) must be a string, not a %s", typeName(t.RawGetInt(1)))
+		}
+		program, argv = list[0], list[1:]
+	} else if !hasProgram {
+		raise(L, fname, "no program: give program = \"name\" or a list {\"name\", args...}")
+	}
+	switch v := t.RawGetString("args").(type) {
+	case *lua.LNilType:
+	case *lua.LTable:
+		checkKeys(L, fname+" args", v, true)
+		argv = listOf(L, fname, "args", v, 1)
+	default:
+		raise(L, fname, "args must be a list, not a %s", typeName(v))
+	}
+	if program == "" {
+		raise(L, fname, "program is empty")
+	}
+	if strings.IndexByte(program, 0) >= 0 {
+		raise(L, fname, "program %q contains a NUL byte", program)
+	}
+	for i, a := range argv {
+		if strings.IndexByte(a, 0) >= 0 {
+			raise(L, fname, "argument %d (%q) contains a NUL byte", i+1, a)
+		}
+	}
+
+	// Environment: hazlua's (haz.env) unless clear_env, then env on top.
+	clear := optBool(L, fname, t, "clear_env", false)
+	var env []string
+	if !clear {
+		env = os.Environ()
+	}
+	switch v := t.RawGetString("env").(type) {
+	case *lua.LNilType:
+	case *lua.LTable:
+		env, st.envShown = rt.mergeEnv(L, fname, env, v)
+	default:
+		raise(L, fname, "env must be a table, not a %s", typeName(v))
+	}
+	pathList := envLookup(env, "PATH")
+	if clear && pathList == "" {
+		pathList = proc.DefaultPath
+	}
+
+	// Working directory.
+	cwd, hasCwd := optString(L, fname, t, "cwd", true)
+	if hasCwd {
+		if cwd == "" {
+			raise(L, fname, "cwd is empty")
+		}
+		fi, err := os.Stat(cwd)
+		if err != nil {
+			raise(L, fname, "cwd %q: %v", cwd, unwrapPathError(err))
+		}
+		if !fi.IsDir() {
+			raise(L, fname, "cwd %q is not a directory", cwd)
+		}
+	}
+
+	name, _ := optString(L, fname, t, "name", false)
+	if name == "" {
+		name = filepath.Base(program)
+	}
+	st.spec.Name = name
+	st.timeout = optDuration(L, fname, t, "timeout")
+	st.grace = optDuration(L, fname, t, "grace")
+	rt.parseStdin(L, fname, t, st)
+	st.outKind = rt.parseOutput(L, fname, t, "stdout", def.stdout, &st.spec.Stdout)
+	st.errKind = rt.parseOutput(L, fname, t, "stderr", "inherit", &st.spec.Stderr)
+
+	path, err := proc.LookPath(program, pathList, cwd)
+	if err != nil {
+		if errors.Is(err, proc.ErrNotFound) {
+			raise(L, fname, "program %q not found in PATH", program)
+		}
+		raise(L, fname, "program %q: %v", program, unwrapPathError(err))
+	}
+	st.spec.Path = path
+	st.spec.Args = append([]string{program}, argv...)
+	st.spec.Env = env
+	st.spec.Dir = cwd
+	return st
+}
+
+// mergeEnv applies a spawn's env table to env.
+func (rt *Runtime) mergeEnv(L *lua.LState, fname string, env []string, t *lua.LTable) ([]string, []string) {
+	set := map[string]string{}
+	unset := map[string]bool{}
+	var shown []string
+	t.ForEach(func(k, v lua.LValue) {
+		ks, ok := k.(lua.LString)
+		if !ok {
+			raise(L, fname, "env names must be strings, not a %s", typeName(k))
+		}
+		name := string(ks)
+		if name == "" || strings.ContainsAny(name, "=\x00") {
+			raise(L, fname, "env name %q is not valid (empty, or with \"=\" or a NUL byte)", name)
+		}
+		switch v := v.(type) {
+		case lua.LString, lua.LNumber:
+			if strings.IndexByte(v.String(), 0) >= 0 {
+				raise(L, fname, "env %s contains a NUL byte", name)
+			}
+			set[name] = v.String()
+			shown = append(shown, name+"="+v.String())
+		case lua.LBool:
+			if v {
+				raise(L, fname, "env %s must be a string, a number or false, not true", name)
+			}
+			unset[name] = true
+			shown = append(shown, "-"+name)
+		default:
+			raise(L, fname, "env %s must be a string, a number or false, not a %s", name, typeName(v))
+		}
+	})
+	out := env[:0:0]
+	for _, kv := range env {
+		name, _, _ := strings.Cut(kv, "=")
+		if _, ok := set[name]; ok || unset[name] {
+			continue
+		}
+		out = append(out, kv)
+	}
+	names := make([]string, 0, len(set))
+	for name := range set {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		out = append(out, name+"="+set[name])
+	}
+	sort.Strings(shown)
+	return out, shown
+}
+
+func envLookup(env []string, name string) string {
+	for i := len(env) - 1; i >= 0; i-- {
+		if k, v, ok := strings.Cut(env[i], "="); ok && k == name {
+			return v
+		}
+	}
+	return ""
+}
+
+func (rt *Runtime) parseStdin(L *lua.LState, fname string, t *lua.LTable, st *stage) {
+	in := t.RawGetString("input")
+	v := t.RawGetString("stdin")
+	if in != lua.LNil {
+		if v != lua.LNil {
+			raise(L, fname, "give stdin or input, not both")
+		}
+		s, ok := in.(lua.LString)
+		if !ok {
+			raise(L, fname, "input must be a string, not a %s", typeName(in))
+		}
+		st.spec.Stdin = proc.Input{Kind: proc.InString, Data: string(s)}
+		st.inKind = "input"
+		return
+	}
+	switch v := v.(type) {
+	case *lua.LNilType:
+		st.inKind = "null"
+	case lua.LString:
+		switch v {
+		case "null":
+			st.inKind = "null"
+		case "inherit":
+			st.spec.Stdin.Kind = proc.InInherit
+			st.inKind = "inherit"
+		case "pipe":
+			st.spec.Stdin.Kind = proc.InPipe
+			st.inKind = "pipe"
+		default:
+			raise(L, fname, "stdin %q is not one of \"null\", \"inherit\", \"pipe\", a process or {file = path}", string(v))
+		}
+	case *lua.LTable:
+		checkKeys(L, fname+" stdin", v, false, "file")
+		path, ok := optString(L, fname+" stdin", v, "file", true)
+		if !ok || path == "" {
+			raise(L, fname, "stdin = {file = path} needs a path")
+		}
+		st.spec.Stdin = proc.Input{Kind: proc.InFile, Path: path}
+		st.inKind = "file"
+	case *lua.LUserData:
+		p, ok := v.Value.(*process)
+		if !ok {
+			raise(L, fname, "stdin must be a haz process, not %s", typeName(v))
+		}
+		if p.outKind != "pipe" {
+			raise(L, fname, "stdin process %s was not spawned with stdout = \"pipe\"", p.describe())
+		}
+		if !p.last().PipeAvailable() {
+			raise(L, fname, "stdin process %s: its stdout pipe is already taken", p.describe())
+		}
+		st.stdinProc = p
+		st.inKind = "process"
+	default:
+		raise(L, fname, "stdin must be a string, a process or a table, not a %s", typeName(v))
+	}
+}
+
+func (rt *Runtime) parseOutput(L *lua.LState, fname string, t *lua.LTable, key, def string, out *proc.Output) string {
+	v := t.RawGetString(key)
+	kind := def
+	switch v := v.(type) {
+	case *lua.LNilType:
+	case lua.LString:
+		kind = string(v)
+	case *lua.LTable:
+		checkKeys(L, fname+" "+key, v, false, "file", "append")
+		path, ok := optString(L, fname+" "+key, v, "file", true)
+		if !ok || path == "" {
+			raise(L, fname, "%s = {file = path} needs a path", key)
+		}
+		*out = proc.Output{Kind: proc.OutFile, Path: path, Append: optBool(L, fname, v, "append", false)}
+		return "file"
+	default:
+		raise(L, fname, "%s must be a string or {file = path}, not a %s", key, typeName(v))
+	}
+	switch {
+	case kind == "capture":
+		out.Kind = proc.OutCapture
+	case kind == "null":
+		out.Kind = proc.OutNull
+	case kind == "inherit":
+		out.Kind = proc.OutWriter // the thread's sink, set at start
+	case kind == "pipe" && key == "stdout":
+		out.Kind = proc.OutPipe
+	case kind == "stdout" && key == "stderr":
+		out.Kind = proc.OutStdout
+	default:
+		valid := `"capture", "inherit", "null", "pipe" or {file = path}`
+		if key == "stderr" {
+			valid = `"inherit", "capture", "null", "stdout" or {file = path}`
+		}
+		raise(L, fname, "%s %q is not one of %s", key, kind, valid)
+	}
+	return kind
+}
+
+// start starts stages as one group from thread L: it takes the stdin
+// pipe of a stdin process, waits for a job slot with the Lua lock released
+// and starts. A failure to start raises.
+func (rt *Runtime) start(L *lua.LState, fname string, stages []*stage) *process {
+	th := threadOf(L)
+	specs := make([]*proc.Spec, len(stages))
+	opt := proc.Options{Job: th.jobs}
+	for i, st := range stages {
+		if st.spec.Stdout.Kind == proc.OutWriter {
+			st.spec.Stdout.W = th.stdout
+		}
+		if st.spec.Stderr.Kind == proc.OutWriter {
+			st.spec.Stderr.W = th.stderr
+		}
+		if !st.job {
+			opt.Job = false
+		}
+		if st.timeout > 0 && (opt.Timeout == 0 || st.timeout < opt.Timeout) {
+			opt.Timeout = st.timeout
+		}
+		opt.Grace = max(opt.Grace, st.grace)
+		if st.inKind == "inherit" {
+			opt.Foreground = true
+		}
+		specs[i] = &st.spec
+	}
+	first := stages[0]
+	if first.stdinProc != nil {
+		f, err := first.stdinProc.last().TakeStdout()
+		if err != nil {
+			raise(L, fname, "stdin process %s: its stdout pipe is already taken", first.stdinProc.describe())
+		}
+		first.spec.Stdin = proc.Input{Kind: proc.InReader, File: f}
+		opt.JoinJob = first.stdinProc.g
+	}
+	if rt.cfg.Verbose {
+		rt.echo(stages)
+	}
+	var g *proc.Group
+	var err error
+	rt.block(L, func(ctx context.Context) { g, err = rt.m.Start(ctx, opt, specs...) })
+	if err != nil {
+		if errors.Is(err, proc.ErrStartCancelled) {
+			raise(L, fname, "cancelled while waiting to start %s", first.spec.Name)
+		}
+		var se *proc.StartError
+		if errors.As(err, &se) {
+			raise(L, fname, "cannot start %q: %v", se.Name, unwrapPathError(se.Err))
+		}
+		raise(L, fname, "%v", err)
+	}
+	return &process{rt: rt, g: g, stages: stages, outKind: stages[len(stages)-1].outKind}
+}
+
+// echo prints what is about to start (-v).
+func (rt *Runtime) echo(stages []*stage) {
+	var b strings.Builder
+	b.WriteString("hazlua: spawn:")
+	for i, st := range stages {
+		if i > 0 {
+			b.WriteString(" |")
+		}
+		for _, a := range st.spec.Args {
+			b.WriteByte(' ')
+			b.WriteString(shellQuote(a))
+		}
+		if st.spec.Dir != "" {
+			fmt.Fprintf(&b, " (cwd %s)", st.spec.Dir)
+		}
+		if len(st.envShown) > 0 {
+			fmt.Fprintf(&b, " (env %s)", strings.Join(st.envShown, " "))
+		}
+	}
+	b.WriteByte('\n')
+	rt.writeLine(rt.cfg.Stderr, b.String())
+}
+
+// shellQuote quotes s for display when it is not a plain word.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=:,+@%", r))
+	}) < 0 {
+		return s
+	}
+	return strconv.Quote(s)
+}

@@ -1,0 +1,28 @@
+package proc
+
+import (
+	"context"
+	"os/exec"
+	"testing"
+)
+
+// BenchmarkStartTrue measures one spawn-and-wait of /bin/true through a
+// Manager, next to the same through os/exec.
+func BenchmarkStartTrue(b *testing.B) {
+	m := NewManager(Config{})
+	for b.Loop() {
+		g, err := m.Start(context.Background(), Options{}, &Spec{Path: "/bin/true", Args: []string{"true"}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		<-g.Done()
+	}
+}
+
+func BenchmarkOsExecTrue(b *testing.B) {
+	for b.Loop() {
+		if err := exec.Command("/bin/true").Run(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
