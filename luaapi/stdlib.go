@@ -371,5 +371,3 @@ func (rt *Runtime) popenClose(L *lua.LState) int {
 	L.Push(lua.LNumber(r.Code))
 	return 3
 }
-
-
