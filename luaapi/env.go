@@ -1,0 +1,161 @@
+package luaapi
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// newEnvTable returns haz.env, an empty table whose metatable reads and
+// writes hazlua's own process environment (which children inherit and
+// os.getenv reads):
+//
+//	haz.env.NAME            -> string, or nil when unset ("" when set empty)
+//	haz.env.NAME = v        v a string or number: os.Setenv; nil or false: os.Unsetenv
+//	haz.env()               -> a new table NAME -> value, a snapshot
+//	pairs(haz.env())        iterate that snapshot
+//
+// gopher-lua's pairs ignores __pairs, so pairs(haz.env) sees the empty
+// proxy table and yields nothing; the metatable still has a __pairs (over a
+// snapshot) for a pairs that honours it. A name that is not a string, is
+// empty, or contains "=" or NUL raises, as does a value that is not a
+// string, number, nil or false, or contains NUL.
+//
+// The environment is process-wide: every Lua thread sees the same one.
+func newEnvTable(L *lua.LState) *lua.LTable {
+	t := L.NewTable()
+	mt := L.NewTable()
+	L.SetFuncs(mt, map[string]lua.LGFunction{
+		"__index":    envIndex,
+		"__newindex": envNewIndex,
+		"__call":     envSnapshotLua,
+		"__pairs":    envPairs,
+	})
+	mt.RawSetString("__metatable", lua.LString("haz.env"))
+	L.SetMetatable(t, mt)
+	return t
+}
+
+// envName checks the key argument (2) of an __index/__newindex call.
+func envName(L *lua.LState) string {
+	k, ok := L.Get(2).(lua.LString)
+	if !ok {
+		leafRaise(L, "haz.env", "variable name must be a string, got %s", L.Get(2).Type())
+	}
+	name := string(k)
+	if name == "" || strings.ContainsAny(name, "=\x00") {
+		leafRaise(L, "haz.env", "invalid variable name %q", name)
+	}
+	return name
+}
+
+// envIndex implements haz.env.NAME.
+func envIndex(L *lua.LState) int {
+	name := envName(L)
+	if v, ok := os.LookupEnv(name); ok {
+		L.Push(lua.LString(v))
+	} else {
+		L.Push(lua.LNil)
+	}
+	return 1
+}
+
+// envNewIndex implements haz.env.NAME = value.
+func envNewIndex(L *lua.LState) int {
+	name := envName(L)
+	var err error
+	switch v := L.Get(3).(type) {
+	case *lua.LNilType:
+		err = os.Unsetenv(name)
+	case lua.LBool:
+		if v {
+			leafRaise(L, "haz.env", "value for %q must be a string or a number (nil or false unsets), got true", name)
+		}
+		err = os.Unsetenv(name)
+	case lua.LString, lua.LNumber:
+		s := v.String()
+		if strings.IndexByte(s, 0) >= 0 {
+			leafRaise(L, "haz.env", "value for %q contains a NUL byte", name)
+		}
+		err = os.Setenv(name, s)
+	default:
+		leafRaise(L, "haz.env", "value for %q must be a string or a number (nil or false unsets), got %s", name, v.Type())
+	}
+	if err != nil {
+		leafRaise(L, "haz.env", "set %q: %v", name, err)
+	}
+	return 0
+}
+
+// envSnapshot returns the environment as a new Lua table.
+func envSnapshot(L *lua.LState) *lua.LTable {
+	env := os.Environ()
+	t := L.CreateTable(0, len(env))
+	for _, kv := range env {
+		if k, v, ok := strings.Cut(kv, "="); ok && k != "" {
+			t.RawSetString(k, lua.LString(v))
+		}
+	}
+	return t
+}
+
+// envSnapshotLua implements haz.env() (the __call metamethod).
+func envSnapshotLua(L *lua.LState) int {
+	L.Push(envSnapshot(L))
+	return 1
+}
+
+// envPairs is haz.env's __pairs: next over a snapshot.
+func envPairs(L *lua.LState) int {
+	L.Push(L.NewFunction(envNext))
+	L.Push(envSnapshot(L))
+	L.Push(lua.LNil)
+	return 3
+}
+
+// envNext is next() for the snapshot table envPairs returns.
+func envNext(L *lua.LState) int {
+	t := L.CheckTable(1)
+	k, v := t.Next(L.Get(2))
+	if k == lua.LNil {
+		L.Push(lua.LNil)
+		return 1
+	}
+	L.Push(k)
+	L.Push(v)
+	return 2
+}
+
+// luaOSGetenv is a replacement for gopher-lua's os.getenv, which returns nil
+// for a variable that is set to the empty string (standard Lua returns "").
+// It agrees with haz.env exactly; install it as os.getenv if wanted.
+func luaOSGetenv(L *lua.LState) int {
+	if v, ok := os.LookupEnv(leafCheckString(L, 1, "os.getenv")); ok {
+		L.Push(lua.LString(v))
+	} else {
+		L.Push(lua.LNil)
+	}
+	return 1
+}
+
+// hazWhich implements haz.which(name): the absolute path of the executable
+// exec.LookPath finds for name in the current PATH (haz.env.PATH), or nil.
+// A name containing "/" is checked as a path, relative to the current
+// directory. A match that is only relative because PATH has a relative or
+// empty entry (exec.ErrDot) counts as not found, as Go's os/exec does.
+func hazWhich(L *lua.LState) int {
+	name := leafCheckString(L, 1, "haz.which")
+	p, err := exec.LookPath(name)
+	if err == nil {
+		p, err = filepath.Abs(p)
+	}
+	if err != nil {
+		L.Push(lua.LNil)
+		return 1
+	}
+	L.Push(lua.LString(p))
+	return 1
+}
