@@ -42,20 +42,16 @@ func newCapture(tempDir string) *Capture {
 }
 
 // drain reads r to its end into c. It runs on its own goroutine and closes r.
+// Every read is stored at once, so readers see lines as they come.
 func (c *Capture) drain(r *os.File) {
 	defer r.Close()
-	buf := make([]byte, 0, 32<<10)
+	buf := make([]byte, 32<<10)
 	for {
-		if len(buf) == cap(buf) {
-			buf = c.flush(buf)
-		}
-		n, err := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if n > 0 && len(buf) >= cap(buf)/2 {
-			buf = c.flush(buf)
+		n, err := r.Read(buf)
+		if n > 0 {
+			buf = c.flush(buf[:n])
 		}
 		if err != nil {
-			c.flush(buf)
 			if err == io.EOF || errors.Is(err, os.ErrClosed) {
 				err = nil
 			}
@@ -65,7 +61,7 @@ func (c *Capture) drain(r *os.File) {
 	}
 }
 
-// flush appends buf to the capture and returns a buffer to read into next.
+// flush appends buf to the capture and returns the buffer to read into next.
 func (c *Capture) flush(buf []byte) []byte {
 	if len(buf) == 0 {
 		return buf
@@ -90,9 +86,9 @@ func (c *Capture) flush(buf []byte) []byte {
 	}
 	// Reuse a small buffer while in memory; read in big chunks once spilled.
 	if c.file != nil && cap(buf) < readSize {
-		return make([]byte, 0, readSize)
+		return make([]byte, readSize)
 	}
-	return buf[:0]
+	return buf[:cap(buf)]
 }
 
 // spill moves the in-memory bytes to a new unlinked temporary file.

@@ -65,14 +65,14 @@ func (e *StartError) Unwrap() error { return e.Err }
 // Start may wait for a job slot (Options.Job) or the terminal
 // (Options.Foreground); it returns an error wrapping ErrStartCancelled if
 // ctx ends first. It never blocks on the children's I/O.
-func (m *Manager) Start(ctx context.Context, opt Options, specs ...*Spec) (g *Group, err error) {
+func (m *Manager) Start(ctx context.Context, opt Options, specs ...*Spec) (_ *Group, err error) {
 	if len(specs) == 0 {
 		return nil, errors.New("proc: nothing to start")
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrStartCancelled, err)
 	}
-	g = &Group{m: m, grace: opt.Grace, done: make(chan struct{})}
+	g := &Group{m: m, grace: opt.Grace, done: make(chan struct{})}
 	if g.grace <= 0 {
 		g.grace = m.cfg.Grace
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -35,6 +36,8 @@ type Manager struct {
 	idle   chan struct{}       // closed when groups becomes empty; nil while empty
 
 	fg chan struct{} // one foreground group at a time
+
+	killed atomic.Bool // KillAll was called: no more grace periods
 }
 
 // NewManager returns a Manager. The first one also makes hazlua the child
@@ -99,6 +102,7 @@ func (m *Manager) TerminateAll() {
 // KillAll sends SIGKILL to every live group at once, and to every orphan
 // hazlua adopted.
 func (m *Manager) KillAll() {
+	m.killed.Store(true)
 	for _, g := range m.live() {
 		g.terminate(termCancel)
 		g.kill()
@@ -134,5 +138,5 @@ func (m *Manager) Wait(ctx context.Context) error {
 func (m *Manager) Shutdown() {
 	m.TerminateAll()
 	_ = m.Wait(context.Background())
-	sweepOrphans(m.cfg.Grace)
+	sweepOrphans(m.cfg.Grace, m.killed.Load)
 }

@@ -169,10 +169,11 @@ func killOrphans(hard bool, done map[int]bool) bool {
 
 // sweepOrphans terminates every adopted orphan and waits until hazlua has
 // no living untracked child left: SIGTERM first (to each new orphan as
-// deaths orphan more), then SIGKILL to all of them once grace has passed.
-func sweepOrphans(grace time.Duration) {
+// deaths orphan more), then SIGKILL to all of them once grace has passed,
+// or at once when killNow reports true.
+func sweepOrphans(grace time.Duration, killNow func() bool) {
 	termed := map[int]bool{}
-	if !killOrphans(false, termed) {
+	if !killOrphans(killNow(), termed) {
 		return
 	}
 	deadline := time.Now().Add(grace)
@@ -183,7 +184,7 @@ func sweepOrphans(grace time.Duration) {
 			kickReaper()
 			return
 		}
-		if time.Now().After(deadline) {
+		if killNow() || time.Now().After(deadline) {
 			killOrphans(true, nil)
 		} else {
 			killOrphans(false, termed)

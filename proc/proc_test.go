@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -84,3 +85,5 @@ func TestTimeoutKillsIgnoringChild(t *testing.T) {
 		t.Fatalf("result %+v", r)
 	}
 }
+
+func killPid(pid int) { _ = syscall.Kill(pid, syscall.SIGKILL) }
