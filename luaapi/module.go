@@ -62,6 +62,7 @@ func (rt *Runtime) openLibs() {
 	pkg.RawSetString("path", lua.LString(path))
 
 	L.SetGlobal("print", L.NewFunction(rt.luaPrint))
+	L.SetGlobal("pairs", pairsWithMeta(L, L.GetGlobal("pairs")))
 	if io, ok := L.GetGlobal("io").(*lua.LTable); ok {
 		io.RawSetString("write", L.NewFunction(rt.luaIOWrite))
 		io.RawSetString("popen", L.NewFunction(rt.luaPopen))
@@ -69,5 +70,22 @@ func (rt *Runtime) openLibs() {
 	if os, ok := L.GetGlobal("os").(*lua.LTable); ok {
 		os.RawSetString("exit", L.NewFunction(rt.luaExit))
 		os.RawSetString("execute", L.NewFunction(rt.luaExecute))
+		os.RawSetString("getenv", L.NewFunction(luaOSGetenv))
 	}
+}
+
+// pairsWithMeta returns a pairs that honours a __pairs metamethod (as Lua
+// 5.2+ does; gopher-lua's does not), so pairs(haz.env) iterates the
+// environment.
+func pairsWithMeta(L *lua.LState, orig lua.LValue) *lua.LFunction {
+	return L.NewFunction(func(L *lua.LState) int {
+		f := L.GetMetaField(L.Get(1), "__pairs")
+		if f == lua.LNil {
+			f = orig
+		}
+		L.Push(f)
+		L.Push(L.Get(1))
+		L.Call(1, 3)
+		return 3
+	})
 }

@@ -114,11 +114,11 @@ func optDuration(L *lua.LState, fname string, t *lua.LTable, key string) time.Du
 	if v == lua.LNil {
 		return 0
 	}
+	if v.Type() != lua.LTNumber && v.Type() != lua.LTString {
+		raise(L, fname, "%s must be a number of seconds or a duration string, not a %s", key, typeName(v))
+	}
 	d, err := ParseDuration(v.String(), v.Type() == lua.LTNumber)
-	if err != nil || (v.Type() != lua.LTNumber && v.Type() != lua.LTString) {
-		if err == nil {
-			err = fmt.Errorf("must be a number of seconds or a duration string, not a %s", typeName(v))
-		}
+	if err != nil {
 		raise(L, fname, "%s %v", key, err)
 	}
 	return d

@@ -28,6 +28,7 @@ type process struct {
 	g       *proc.Group
 	stages  []*stage
 	outKind string // the last stage's stdout kind
+	isPipe  bool   // made by haz.pipe (even of one stage)
 
 	result      *lua.LTable // cached by the first complete :wait()
 	stdoutStr   lua.LValue  // cached by :stdout()
@@ -35,7 +36,7 @@ type process struct {
 	stdinClosed bool
 }
 
-func (p *process) pipeline() bool       { return len(p.stages) > 1 }
+func (p *process) pipeline() bool       { return p.isPipe }
 func (p *process) last() *proc.Process  { return p.g.Procs[len(p.g.Procs)-1] }
 func (p *process) first() *proc.Process { return p.g.Procs[0] }
 
@@ -503,7 +504,11 @@ func (rt *Runtime) pWrite(L *lua.LState) int {
 			return 2
 		}
 		if errors.Is(err, os.ErrClosed) {
-			raise(L, fname, "stdin of %s is closed", p.describe())
+			// Not closed by the script: the process ended, and its stdin
+			// with it.
+			L.Push(lua.LNil)
+			L.Push(lua.LString("broken pipe: " + p.describe() + " has ended"))
+			return 2
 		}
 		raise(L, fname, "%v", err)
 	}

@@ -145,6 +145,8 @@ func (rt *Runtime) hazPipe(L *lua.LState) int {
 		}
 		stages[i-1] = rt.parseStage(L, sname, t, spawnDefaults{stdout: "capture"})
 	}
-	L.Push(rt.newProcessValue(L, rt.start(L, fname, stages)))
+	p := rt.start(L, fname, stages)
+	p.isPipe = true
+	L.Push(rt.newProcessValue(L, p))
 	return 1
 }

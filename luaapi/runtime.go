@@ -4,6 +4,7 @@
 package luaapi
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -188,7 +189,14 @@ func (rt *Runtime) Run() (err error) {
 		rt.cancel(errRunEnded)
 		rt.m.Shutdown()
 		if stop := rt.stopCause(); stop != nil {
-			err = &Error{Code: stop.code, Msg: stop.msg}
+			// The stop decides the status; an error the script raised
+			// before it is still reported.
+			msg := stop.msg
+			var e *Error
+			if errors.As(err, &e) && msg == "" {
+				msg = e.Msg
+			}
+			err = &Error{Code: stop.code, Msg: msg}
 		}
 		if r := recover(); r != nil {
 			// A bug of ours: report it as an error, not a Go trace.
@@ -236,19 +244,25 @@ func (rt *Runtime) outputClosed() {
 // loadErrorMessage turns a load error into "build.lua:3: syntax error
 // near 'x'".
 func loadErrorMessage(name string, err error) string {
+	var ae *lua.ApiError
+	if errors.As(err, &ae) && ae.Cause != nil {
+		err = ae.Cause // *lua.ApiError has no Unwrap
+	}
 	var pe *parse.Error
 	if errors.As(err, &pe) {
 		msg := strings.TrimSpace(pe.Message)
 		if pe.Token != "" {
 			msg = fmt.Sprintf("%s near '%s'", msg, pe.Token)
 		}
+		if pe.Pos.Line <= 0 {
+			// The end of the file: name its last line.
+			src, _ := os.ReadFile(name)
+			line := bytes.Count(bytes.TrimRight(src, "\n"), []byte("\n")) + 1
+			return fmt.Sprintf("%s:%d: %s at the end of the file", name, line, msg)
+		}
 		return fmt.Sprintf("%s:%d: %s", name, pe.Pos.Line, msg)
 	}
-	var ae *lua.ApiError
-	if errors.As(err, &ae) && ae.Cause != nil {
-		return fmt.Sprintf("%s: %v", name, unwrapPathError(ae.Cause))
-	}
-	return err.Error()
+	return fmt.Sprintf("%s: %v", name, unwrapPathError(err))
 }
 
 // errorMessage returns the message of a Lua error as a user should read

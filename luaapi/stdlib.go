@@ -333,7 +333,7 @@ func (rt *Runtime) popenWrite(L *lua.LState) int {
 	rt.block(L, func(ctx context.Context) { _, err = io.WriteString(w, b.String()) })
 	if err != nil {
 		L.Push(lua.LNil)
-		L.Push(lua.LString(err.Error()))
+		L.Push(lua.LString("broken pipe: " + f.p.describe() + " stopped reading"))
 		return 2
 	}
 	L.Push(L.Get(1))
