@@ -1,0 +1,156 @@
+// Package examples_test runs every example script through the hazlua
+// binary and compares its output with testdata/NAME.golden.
+package examples_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden")
+
+// hazluaBin is the hazlua binary built by TestMain.
+var hazluaBin string
+
+// jobsFlag is the -j every example runs with, so that output that depends
+// on it (parallel.lua) is the same on every machine.
+const jobsFlag = "-j2"
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	dir, err := os.MkdirTemp("", "hazlua-examples-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	hazluaBin = filepath.Join(dir, "hazlua")
+	args := []string{"build", "-o", hazluaBin}
+	if raceEnabled() {
+		args = append(args, "-race")
+	}
+	args = append(args, "github.com/hazlua/hazlua")
+	if out, err := exec.Command("go", args...).CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "go %s: %v\n%s", strings.Join(args, " "), err, out)
+		os.RemoveAll(dir)
+		os.Exit(2)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// raceEnabled reports whether the test binary was built with -race, so the
+// hazlua binary is too.
+func raceEnabled() bool {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return false
+	}
+	for _, s := range bi.Settings {
+		if s.Key == "-race" {
+			return s.Value == "true"
+		}
+	}
+	return false
+}
+
+func TestExamples(t *testing.T) {
+	scripts, err := filepath.Glob("*.lua")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"capture.lua", "parallel.lua", "pipeline.lua"} {
+		found := false
+		for _, s := range scripts {
+			found = found || s == want
+		}
+		if !found {
+			t.Errorf("examples/%s is missing", want)
+		}
+	}
+	for _, script := range scripts {
+		name := strings.TrimSuffix(script, ".lua")
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			checkHeader(t, script)
+			stdout := runExample(t, script)
+			golden := filepath.Join("testdata", name+".golden")
+			if *update {
+				if t.Failed() {
+					t.Fatalf("not rewriting %s: the run failed", golden)
+				}
+				if err := os.WriteFile(golden, []byte(stdout), 0o666); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test ./examples -update to create it)", err)
+			}
+			if stdout != string(want) {
+				t.Errorf("hazlua %s %s: stdout differs from %s\ngot:\n%s\nwant:\n%s", jobsFlag, script, golden, stdout, want)
+			}
+		})
+	}
+}
+
+// checkHeader checks that an example starts with a comment saying what it
+// shows and how to run it.
+func checkHeader(t *testing.T, script string) {
+	t.Helper()
+	data, err := os.ReadFile(script)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(data)
+	if !strings.HasPrefix(text, "-- "+script+": ") {
+		t.Errorf("%s does not start with a header comment %q", script, "-- "+script+": ...")
+	}
+	if !strings.Contains(text, "hazlua ") || !strings.Contains(text, "examples/"+script) {
+		t.Errorf("%s's header does not say how to run it (hazlua examples/%s)", script, script)
+	}
+}
+
+// runExample runs hazlua -j2 SCRIPT in the examples directory and returns
+// its stdout; the run must succeed, with nothing on stderr.
+func runExample(t *testing.T, script string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, hazluaBin, jobsFlag, script)
+	cmd.Env = append(os.Environ(), "NO_COLOR=1",
+		// A -race binary sleeps 1s at exit by default.
+		"GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("hazlua %s did not finish in time\nstdout:\n%s\nstderr:\n%s", script, stdout.String(), stderr.String())
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		t.Errorf("hazlua %s: exit status %d\nstderr:\n%s", script, ee.ExitCode(), stderr.String())
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	if stderr.Len() > 0 {
+		t.Errorf("hazlua %s wrote to stderr:\n%s", script, stderr.String())
+	}
+	for _, bad := range []string{"goroutine ", "panic:", "DATA RACE", "runtime error: "} {
+		if strings.Contains(stderr.String(), bad) {
+			t.Errorf("stderr shows %q", bad)
+		}
+	}
+	return stdout.String()
+}
