@@ -1,0 +1,93 @@
+package runner
+
+import "fmt"
+
+// Graph holds the declared tasks and tag limits. The zero value is not
+// usable; call NewGraph. A Graph is not safe for concurrent use: declare
+// everything from one goroutine, then call Plan. Plans made earlier are not
+// affected by later Adds.
+type Graph struct {
+	tasks  []*Task
+	index  map[string]int // name → position in tasks
+	limits map[string]int // tag → cap
+}
+
+// NewGraph returns an empty graph.
+func NewGraph() *Graph {
+	return &Graph{index: make(map[string]int), limits: make(map[string]int)}
+}
+
+// Add declares t. It fails (with a *GraphError) if t has no name, its name
+// is already declared, or its Timeout is negative. Dependencies are checked
+// later, by Plan, so tasks may be declared in any order.
+func (g *Graph) Add(t *Task) error {
+	if t == nil {
+		return &GraphError{Msg: "nil task"}
+	}
+	if t.Name == "" {
+		return &GraphError{Pos: t.Pos, Msg: "task name is empty"}
+	}
+	if i, ok := g.index[t.Name]; ok {
+		msg := fmt.Sprintf("task %q already declared", t.Name)
+		if prev := g.tasks[i].Pos; prev != "" {
+			msg += " at " + prev
+		}
+		return &GraphError{Pos: t.Pos, Task: t.Name, Msg: msg}
+	}
+	if t.Timeout < 0 {
+		return &GraphError{Pos: t.Pos, Task: t.Name, Msg: fmt.Sprintf("task %q: negative timeout %v", t.Name, t.Timeout)}
+	}
+	for _, d := range t.Deps {
+		if d == "" {
+			return &GraphError{Pos: t.Pos, Task: t.Name, Msg: fmt.Sprintf("task %q: empty dependency name", t.Name)}
+		}
+	}
+	g.index[t.Name] = len(g.tasks)
+	g.tasks = append(g.tasks, t)
+	return nil
+}
+
+// Limit caps at n the number of tasks tagged tag that run at once. n must
+// be at least 1, and a tag's limit can be set only once.
+func (g *Graph) Limit(tag string, n int) error {
+	if tag == "" {
+		return &GraphError{Msg: "limit: empty tag"}
+	}
+	if n < 1 {
+		return &GraphError{Msg: fmt.Sprintf("limit %q: %d is not at least 1", tag, n)}
+	}
+	if old, ok := g.limits[tag]; ok {
+		return &GraphError{Msg: fmt.Sprintf("limit %q: already set to %d", tag, old)}
+	}
+	g.limits[tag] = n
+	return nil
+}
+
+// LimitOf returns the cap set for tag by Limit, and whether one was set.
+func (g *Graph) LimitOf(tag string) (int, bool) {
+	n, ok := g.limits[tag]
+	return n, ok
+}
+
+// Has reports whether a task named name is declared.
+func (g *Graph) Has(name string) bool {
+	_, ok := g.index[name]
+	return ok
+}
+
+// Task returns the task named name, or nil.
+func (g *Graph) Task(name string) *Task {
+	if i, ok := g.index[name]; ok {
+		return g.tasks[i]
+	}
+	return nil
+}
+
+// Tasks returns the declared tasks in declaration order. The slice is a
+// copy; the tasks are not.
+func (g *Graph) Tasks() []*Task {
+	return append([]*Task(nil), g.tasks...)
+}
+
+// Len returns the number of declared tasks.
+func (g *Graph) Len() int { return len(g.tasks) }

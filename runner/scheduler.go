@@ -1,0 +1,555 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Policy says what a run does after a task fails or times out (SPEC S6).
+// The zero value is Default.
+type Policy int
+
+const (
+	// Default starts no new task after a failure and lets running tasks
+	// finish (like make and ninja).
+	Default Policy = iota
+	// KeepGoing (-k) keeps starting tasks that do not depend on a failed
+	// task.
+	KeepGoing
+	// FailFast (--fail-fast) starts no new task and cancels running tasks
+	// at once.
+	FailFast
+)
+
+// String returns "default", "keep-going" or "fail-fast".
+func (p Policy) String() string {
+	switch p {
+	case Default:
+		return "default"
+	case KeepGoing:
+		return "keep-going"
+	case FailFast:
+		return "fail-fast"
+	}
+	return fmt.Sprintf("Policy(%d)", int(p))
+}
+
+// Options configure Run. The zero value runs with no task cap, the
+// Default policy and no output (task output is discarded).
+type Options struct {
+	// Jobs caps the task bodies running at once. Zero or negative: no cap.
+	// Aggregate tasks take no slot.
+	Jobs int
+	// Policy is the failure policy.
+	Policy Policy
+	// Output receives the tasks' output and the status line, whose total
+	// counts the tasks with a body. Nil: task output is discarded. An
+	// Output shows the status of one Run at a time.
+	Output *Output
+
+	// onFinish, if set, is called on Run's goroutine after each task's end
+	// has been processed (tests use it to order events without sleeping).
+	onFinish func(name string, s Status)
+}
+
+// ErrTaskEnded is the cause (context.Cause) of a task's context once its
+// body has returned: whatever the task left running should now stop.
+var ErrTaskEnded = errors.New("runner: task ended")
+
+// TimeoutError is the cause (context.Cause) of a task's context when its
+// Timeout expired.
+type TimeoutError struct {
+	Task    string        // the task that timed out
+	Timeout time.Duration // its Timeout
+}
+
+// Error returns "task NAME timed out after DURATION".
+func (e *TimeoutError) Error() string {
+	return fmt.Sprintf("task %s timed out after %v", e.Task, e.Timeout)
+}
+
+// FailFastError is the cause (context.Cause) of a running task's context
+// when --fail-fast cancelled it because task After failed.
+type FailFastError struct {
+	After string // the task whose failure triggered the cancellation
+}
+
+// Error returns "cancelled (fail-fast after NAME)".
+func (e *FailFastError) Error() string {
+	return fmt.Sprintf("cancelled (fail-fast after %s)", e.After)
+}
+
+// PanicError is the error of a task whose body panicked.
+type PanicError struct {
+	Task  string // the task whose body panicked
+	Value any    // the value passed to panic
+}
+
+// Error returns "task NAME: panic: VALUE".
+func (e *PanicError) Error() string {
+	return fmt.Sprintf("task %s: panic: %v", e.Task, e.Value)
+}
+
+// Node states during a run.
+const (
+	stWaiting uint8 = iota // dependencies pending
+	stQueued               // ready: in the ready heap or a wait queue
+	stRunning
+	stDone // finished (any status) or aggregate completed
+)
+
+// Results of runState.blocker.
+const (
+	admitted  int32 = -2
+	needsSlot int32 = -1
+)
+
+// waitQueue holds tasks blocked by one condition: a mutex held (for
+// exclusive or for shared waiters) or a tag cap reached.
+type waitQueue struct {
+	heap  prioHeap
+	awake bool // listed in runState.awake
+}
+
+// result is what a finished body's goroutine sends back.
+type result struct {
+	i     int32
+	err   error
+	cause error // context.Cause of the task's context if it was done before the body returned
+	dur   time.Duration
+	tail  []string
+}
+
+// runState is one run's scheduler. All of it is owned by Run's goroutine;
+// bodies talk back only through done.
+type runState struct {
+	p   *Plan
+	opt Options
+	ctx context.Context
+
+	out     []Outcome
+	state   []uint8
+	pending []int32 // dependencies not yet succeeded
+	root    []int32 // failed task behind a failure or a dependency failure, or -1
+
+	ready   prioHeap // ready tasks blocked only (if at all) by the task cap
+	queues  []waitQueue
+	awake   []int32 // queues whose condition may admit their head
+	tagBase int32   // queue index of tag 0; mutex m has 2m (exclusive) and 2m+1 (shared)
+
+	running int     // bodies running
+	mutexN  []int32 // holders of each mutex
+	mutexX  []bool  // mutex held exclusively
+	tagN    []int   // running tasks per capped tag
+	cancel  []context.CancelCauseFunc
+
+	done      chan result
+	work      []int32 // scratch for completion propagation
+	stopping  bool
+	stopCause string // "stopped after X failed", "interrupted"
+	firstFail int32
+	interrupt bool
+}
+
+// Run runs the plan's tasks and returns when every started body has
+// returned. Each body runs on its own goroutine with its own context, a
+// child of ctx (with the task's Timeout as deadline), cancelled when the
+// body returns (cause ErrTaskEnded). Cancelling ctx interrupts the run: no
+// new task starts and running bodies see their context done; Run still
+// waits for them.
+//
+// Run is safe to call concurrently with other Runs of the same plan. It
+// never panics on a body's panic: that task fails.
+func Run(ctx context.Context, p *Plan, opt Options) *Report {
+	start := time.Now()
+	if p == nil {
+		p = &Plan{}
+	}
+	s := newRunState(ctx, p, opt)
+	bodies := 0
+	for _, b := range p.body {
+		if b {
+			bodies++
+		}
+	}
+	opt.Output.begin(bodies)
+	if ctx.Err() == nil {
+		for i := range p.tasks {
+			if s.state[i] == stWaiting && s.pending[i] == 0 {
+				s.becomeReady(int32(i))
+			}
+		}
+		s.dispatch()
+	}
+	ctxDone := ctx.Done()
+	for s.running > 0 {
+		select {
+		case r := <-s.done:
+			s.finish(r)
+			s.dispatch()
+		case <-ctxDone:
+			ctxDone = nil
+			s.interrupted()
+		}
+	}
+	if ctx.Err() != nil && slices.ContainsFunc(s.state, func(st uint8) bool { return st != stDone }) {
+		s.interrupted() // cancelled after the last body ended, before the rest started
+	}
+	s.finalize()
+	opt.Output.end()
+	r := &Report{
+		Outcomes:    s.out,
+		Elapsed:     time.Since(start),
+		Interrupted: s.interrupt,
+	}
+	if s.firstFail >= 0 {
+		r.FirstFailure = p.tasks[s.firstFail].Name
+	}
+	return r
+}
+
+func newRunState(ctx context.Context, p *Plan, opt Options) *runState {
+	n := len(p.tasks)
+	s := &runState{
+		p:         p,
+		opt:       opt,
+		ctx:       ctx,
+		out:       make([]Outcome, n),
+		state:     make([]uint8, n),
+		pending:   make([]int32, n),
+		root:      make([]int32, n),
+		ready:     prioHeap{prio: p.prio},
+		tagBase:   int32(2 * len(p.mutexNames)),
+		mutexN:    make([]int32, len(p.mutexNames)),
+		mutexX:    make([]bool, len(p.mutexNames)),
+		tagN:      make([]int, len(p.tagNames)),
+		cancel:    make([]context.CancelCauseFunc, n),
+		firstFail: -1,
+	}
+	s.queues = make([]waitQueue, int(s.tagBase)+len(p.tagNames))
+	for q := range s.queues {
+		s.queues[q].heap.prio = p.prio
+	}
+	for i := range n {
+		s.out[i].Task = p.tasks[i]
+		s.pending[i] = p.depOff[i+1] - p.depOff[i]
+		s.root[i] = -1
+	}
+	buf := 256
+	if opt.Jobs > 0 {
+		buf = opt.Jobs
+	}
+	s.done = make(chan result, buf)
+	return s
+}
+
+// becomeReady handles node i whose dependencies have all succeeded: an
+// aggregate completes at once, a task with a body is queued.
+func (s *runState) becomeReady(i int32) {
+	if s.p.body[i] {
+		s.state[i] = stQueued
+		s.ready.push(i)
+		return
+	}
+	s.out[i].Status = Succeeded
+	s.out[i].Cause = Succeeded.String()
+	s.complete(i)
+}
+
+// complete marks node i done with success and releases its dependents,
+// completing aggregates among them in turn.
+func (s *runState) complete(i int32) {
+	s.state[i] = stDone
+	s.work = append(s.work[:0], i)
+	for len(s.work) > 0 {
+		j := s.work[len(s.work)-1]
+		s.work = s.work[:len(s.work)-1]
+		for _, r := range s.p.rdeps(j) {
+			s.pending[r]--
+			if s.pending[r] != 0 || s.stopping {
+				continue
+			}
+			if s.p.body[r] {
+				s.state[r] = stQueued
+				s.ready.push(r)
+				continue
+			}
+			s.state[r] = stDone
+			s.out[r].Status = Succeeded
+			s.out[r].Cause = Succeeded.String()
+			s.work = append(s.work, r)
+		}
+	}
+}
+
+// blocker says what keeps node i from starting now: nothing (admitted), the
+// task cap (needsSlot), or the index of the wait queue it belongs in.
+func (s *runState) blocker(i int32) int32 {
+	if s.opt.Jobs > 0 && s.running >= s.opt.Jobs {
+		return needsSlot
+	}
+	if m := s.p.mutex[i]; m >= 0 {
+		if s.p.shared[i] {
+			if s.mutexX[m] {
+				return 2*m + 1
+			}
+		} else if s.mutexN[m] > 0 {
+			return 2 * m
+		}
+	}
+	for _, t := range s.p.tags(i) {
+		if s.tagN[t] >= s.p.tagLimit[t] {
+			return s.tagBase + t
+		}
+	}
+	return admitted
+}
+
+// open reports whether wait queue q's condition now admits its tasks.
+func (s *runState) open(q int32) bool {
+	if q < s.tagBase {
+		m := q / 2
+		if q%2 == 0 {
+			return s.mutexN[m] == 0
+		}
+		return !s.mutexX[m]
+	}
+	t := q - s.tagBase
+	return s.tagN[t] < s.p.tagLimit[t]
+}
+
+func (s *runState) wake(q int32) {
+	wq := &s.queues[q]
+	if !wq.awake && wq.heap.Len() > 0 {
+		wq.awake = true
+		s.awake = append(s.awake, q)
+	}
+}
+
+// dispatch starts every task that can start now, lowest prio first. Each
+// queued task waits in exactly one place: the ready heap (blocked at most
+// by the task cap) or the wait queue of a condition that blocked it. Only
+// queues whose condition changed since (awake ones) are looked at, so a
+// pass costs O(started + parked) heap operations, not O(queued).
+func (s *runState) dispatch() {
+	for !s.stopping {
+		if s.opt.Jobs > 0 && s.running >= s.opt.Jobs {
+			return
+		}
+		best, src := int32(-1), int32(-1)
+		if s.ready.Len() > 0 {
+			best = s.ready.head()
+		}
+		for k := 0; k < len(s.awake); {
+			q := s.awake[k]
+			wq := &s.queues[q]
+			if wq.heap.Len() == 0 || !s.open(q) {
+				wq.awake = false
+				last := len(s.awake) - 1
+				s.awake[k] = s.awake[last]
+				s.awake = s.awake[:last]
+				continue
+			}
+			if h := wq.heap.head(); best < 0 || s.p.prio[h] < s.p.prio[best] {
+				best, src = h, q
+			}
+			k++
+		}
+		if best < 0 {
+			return
+		}
+		if src < 0 {
+			s.ready.pop()
+		} else {
+			s.queues[src].heap.pop()
+		}
+		if q := s.blocker(best); q >= 0 {
+			s.queues[q].heap.push(best)
+		} else {
+			s.start(best)
+		}
+	}
+}
+
+func (s *runState) start(i int32) {
+	t := s.p.tasks[i]
+	s.running++
+	if m := s.p.mutex[i]; m >= 0 {
+		s.mutexN[m]++
+		if !s.p.shared[i] {
+			s.mutexX[m] = true
+		}
+	}
+	for _, tag := range s.p.tags(i) {
+		s.tagN[tag]++
+	}
+	s.state[i] = stRunning
+	now := time.Now()
+	s.out[i].Ran = true
+	s.out[i].Start = now
+
+	ctx, cancel := context.WithCancelCause(s.ctx)
+	s.cancel[i] = cancel
+	var stop context.CancelFunc
+	if t.Timeout > 0 {
+		ctx, stop = context.WithTimeoutCause(ctx, t.Timeout, &TimeoutError{Task: t.Name, Timeout: t.Timeout})
+	}
+	tc := &TaskContext{task: t, sink: s.opt.Output.Sink(t.Name)}
+	s.opt.Output.taskStarted(t.Name)
+	go runBody(i, ctx, cancel, stop, tc, now, s.done)
+}
+
+// runBody runs one body on its own goroutine and reports to done.
+func runBody(i int32, ctx context.Context, cancel context.CancelCauseFunc, stop context.CancelFunc,
+	tc *TaskContext, start time.Time, done chan<- result) {
+	var err error
+	func() {
+		defer func() {
+			if v := recover(); v != nil {
+				err = &PanicError{Task: tc.task.Name, Value: v}
+			}
+		}()
+		err = tc.task.Run(ctx, tc)
+	}()
+	r := result{i: i, err: err, dur: time.Since(start)}
+	if ctx.Err() != nil {
+		r.cause = context.Cause(ctx)
+	}
+	cancel(ErrTaskEnded)
+	if stop != nil {
+		stop()
+	}
+	tc.sink.Close()
+	r.tail = tc.sink.Tail()
+	done <- r
+}
+
+// finish records a body's end and releases what it held.
+func (s *runState) finish(r result) {
+	i := r.i
+	s.running--
+	s.cancel[i] = nil
+	if m := s.p.mutex[i]; m >= 0 {
+		s.mutexN[m]--
+		if s.mutexN[m] == 0 {
+			s.mutexX[m] = false
+			s.wake(2 * m)
+			s.wake(2*m + 1)
+		}
+	}
+	for _, tag := range s.p.tags(i) {
+		s.tagN[tag]--
+		s.wake(s.tagBase + tag)
+	}
+	s.state[i] = stDone
+	o := &s.out[i]
+	o.Duration = r.dur
+	o.Tail = r.tail
+	var ff *FailFastError
+	var to *TimeoutError
+	switch {
+	case r.err == nil:
+		o.Status = Succeeded
+	case errors.Is(r.err, ErrUpToDate):
+		o.Status = UpToDate
+	case r.cause == nil:
+		o.Status = Failed
+	case errors.As(r.cause, &to):
+		o.Status = TimedOut
+	case errors.As(r.cause, &ff):
+		o.Status = Cancelled
+		o.Root = ff.After
+	default:
+		o.Status = Interrupted
+	}
+	o.Cause = o.Status.String()
+	if o.Status == Cancelled {
+		o.Cause = fmt.Sprintf("cancelled (fail-fast after %s)", o.Root)
+	}
+	if !o.Status.OK() {
+		o.Err = r.err
+	}
+	s.opt.Output.taskFinished(o.Task.Name)
+	switch o.Status {
+	case Succeeded, UpToDate:
+		s.complete(i)
+	case Failed, TimedOut:
+		s.failed(i)
+	}
+	if s.opt.onFinish != nil {
+		s.opt.onFinish(o.Task.Name, o.Status)
+	}
+}
+
+// failed applies the policy after node i failed or timed out.
+func (s *runState) failed(i int32) {
+	s.root[i] = i
+	if s.firstFail >= 0 {
+		return
+	}
+	s.firstFail = i
+	name := s.p.tasks[i].Name
+	switch s.opt.Policy {
+	case KeepGoing:
+		return
+	case FailFast:
+		cause := &FailFastError{After: name}
+		for _, c := range s.cancel {
+			if c != nil {
+				c(cause)
+			}
+		}
+	}
+	s.stop(fmt.Sprintf("stopped after %s failed", name))
+}
+
+func (s *runState) stop(cause string) {
+	if !s.stopping {
+		s.stopping = true
+		s.stopCause = cause
+	}
+}
+
+// interrupted records that Run's context was cancelled. The running
+// bodies' contexts are its children, so they are cancelled already.
+func (s *runState) interrupted() {
+	s.interrupt = true
+	s.stop("interrupted")
+}
+
+// finalize gives every task that did not finish its NotRun cause. Plan
+// order is topological, so a task's dependencies are settled before it.
+func (s *runState) finalize() {
+	for i := range s.out {
+		if s.state[i] == stDone {
+			continue
+		}
+		o := &s.out[i]
+		o.Status = NotRun
+		for _, d := range s.p.deps(int32(i)) {
+			if s.root[d] >= 0 {
+				s.root[i] = s.root[d]
+				break
+			}
+		}
+		switch {
+		case s.root[i] >= 0:
+			o.Root = s.p.tasks[s.root[i]].Name
+			o.Cause = fmt.Sprintf("not run (dependency %s failed)", o.Root)
+		case s.stopCause != "":
+			if s.firstFail >= 0 && !s.interruptedFirst() {
+				o.Root = s.p.tasks[s.firstFail].Name
+			}
+			o.Cause = "not run (" + s.stopCause + ")"
+		default:
+			o.Cause = "not run"
+		}
+	}
+}
+
+// interruptedFirst reports whether the run stopped because of an interrupt
+// rather than a failure.
+func (s *runState) interruptedFirst() bool { return s.stopCause == "interrupted" }

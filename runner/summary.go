@@ -1,0 +1,164 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// maxNotRunListed bounds the "not run" lines of a summary; the rest are
+// counted in one line.
+const maxNotRunListed = 20
+
+// Summary writes the end-of-run summary to hazlua's stderr: one entry per
+// task that failed, timed out, was interrupted or cancelled (with the
+// position where it failed, its error and the last lines of its output),
+// one line per task that did not run (at most 20, then a count), and a
+// line of totals with the elapsed time:
+//
+//	hazlua: task compile failed: build.lua:30: cc exited with code 1
+//	  | main.c:3: error: expected ';'
+//	hazlua: task link not run (dependency compile failed)
+//	hazlua: 3 succeeded, 1 failed, 1 not run in 1.23s
+//
+// It writes nothing when the Output is quiet or no task body ran.
+func (o *Output) Summary(r *Report) {
+	if o == nil || o.quiet || r == nil || r.Ran() == 0 {
+		return
+	}
+	b := appendSummary(nil, r, o.mode != Raw)
+	o.mu.Lock()
+	o.emitLocked(Stderr, b)
+	o.mu.Unlock()
+}
+
+func appendSummary(b []byte, r *Report, tails bool) []byte {
+	buf := bytes.NewBuffer(b)
+	listed, hidden := 0, 0
+	for i := range r.Outcomes {
+		oc := &r.Outcomes[i]
+		switch oc.Status {
+		case Succeeded, UpToDate:
+			continue
+		case NotRun:
+			if listed == maxNotRunListed {
+				hidden++
+				continue
+			}
+			listed++
+			fmt.Fprintf(buf, "hazlua: task %s %s\n", oc.Task.Name, oc.Cause)
+			continue
+		}
+		writeProblem(buf, oc, tails)
+	}
+	if hidden > 0 {
+		fmt.Fprintf(buf, "hazlua: ... and %d more not run\n", hidden)
+	}
+	buf.WriteString("hazlua: ")
+	fmt.Fprintf(buf, "%d succeeded", r.Count(Succeeded))
+	for _, s := range []Status{UpToDate, Failed, TimedOut, Interrupted, Cancelled, NotRun} {
+		if n := r.Count(s); n > 0 {
+			fmt.Fprintf(buf, ", %d %s", n, s)
+		}
+	}
+	fmt.Fprintf(buf, " in %s\n", formatElapsed(r.Elapsed))
+	return buf.Bytes()
+}
+
+// writeProblem writes the entry of a task whose body ran and did not
+// succeed.
+func writeProblem(buf *bytes.Buffer, oc *Outcome, tails bool) {
+	name := oc.Task.Name
+	var detail string
+	switch oc.Status {
+	case Failed:
+		msg := "failed"
+		if oc.Err != nil {
+			msg += ": " + locate(oc.Err, oc.Task)
+		}
+		lines := strings.Split(msg, "\n")
+		fmt.Fprintf(buf, "hazlua: task %s %s\n", name, lines[0])
+		for _, l := range lines[1:] {
+			fmt.Fprintf(buf, "  %s\n", l)
+		}
+	case TimedOut:
+		fmt.Fprintf(buf, "hazlua: task %s timed out after %v\n", name, oc.Task.Timeout)
+		detail = errDetail(oc)
+	default: // Interrupted, Cancelled
+		fmt.Fprintf(buf, "hazlua: task %s %s\n", name, oc.Cause)
+		detail = errDetail(oc)
+	}
+	if detail != "" {
+		for _, l := range strings.Split(detail, "\n") {
+			fmt.Fprintf(buf, "  %s\n", l)
+		}
+	}
+	if tails {
+		for _, l := range oc.Tail {
+			fmt.Fprintf(buf, "  | %s\n", strings.TrimSuffix(l, "\r"))
+		}
+	}
+}
+
+// errDetail returns the located error of a timed-out, interrupted or
+// cancelled task, or "" when it says nothing beyond the status.
+func errDetail(oc *Outcome) string {
+	err := oc.Err
+	if err == nil || err == context.Canceled || err == context.DeadlineExceeded {
+		return ""
+	}
+	var te *TimeoutError
+	var fe *FailFastError
+	if errors.As(err, &te) || errors.As(err, &fe) || errors.Is(err, ErrTaskEnded) {
+		if ErrorPosition(err) == "" && !hasPosition(err.Error()) {
+			return "" // it only repeats the status
+		}
+	}
+	return locate(err, oc.Task)
+}
+
+// locate returns err's message with the position where it was raised in
+// front, or with the task's declaration position after it when the error
+// carries none.
+func locate(err error, t *Task) string {
+	msg := err.Error()
+	if pos := ErrorPosition(err); pos != "" {
+		if !strings.HasPrefix(msg, pos) {
+			msg = pos + ": " + msg
+		}
+		return msg
+	}
+	if hasPosition(msg) || t.Pos == "" {
+		return msg
+	}
+	first, rest, multi := strings.Cut(msg, "\n")
+	msg = first + " (task at " + t.Pos + ")"
+	if multi {
+		msg += "\n" + rest
+	}
+	return msg
+}
+
+// hasPosition reports whether msg starts with "file:line:".
+func hasPosition(msg string) bool {
+	file, rest, ok := strings.Cut(msg, ":")
+	if !ok || file == "" || strings.ContainsAny(file, " \t\n") {
+		return false
+	}
+	digits := 0
+	for digits < len(rest) && rest[digits] >= '0' && rest[digits] <= '9' {
+		digits++
+	}
+	return digits > 0 && digits < len(rest) && rest[digits] == ':'
+}
+
+// formatElapsed prints "1.23s" under a minute, "2m5s" above.
+func formatElapsed(d time.Duration) string {
+	if d < time.Minute {
+		return fmt.Sprintf("%.2fs", d.Seconds())
+	}
+	return d.Round(time.Second).String()
+}

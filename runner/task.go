@@ -1,0 +1,108 @@
+// Package runner runs a graph of tasks: it resolves the tasks a run needs
+// (Graph, Plan), starts them under a task cap, mutexes and tag caps
+// (Run), applies the failure policy, and writes their output through
+// per-task sinks (Output, Sink) with a status line and a summary.
+//
+// It is plain Go: task bodies are Go functions. The Lua layer wraps Lua
+// functions into them; nothing here knows about Lua or about processes,
+// except that cancelling a task's context is the signal to stop its
+// processes.
+package runner
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+)
+
+// Task is one node of the graph. The Lua layer fills one in for each
+// haz.task call and passes it to Graph.Add; after that the runner only reads
+// it, so it must not be changed while a Plan or a Run uses it.
+type Task struct {
+	// Name is the task's unique, non-empty name.
+	Name string
+	// Deps names the tasks that must succeed before this one starts, in
+	// the order written (that order picks the root cause named by a task
+	// that does not run). Duplicates are ignored.
+	Deps []string
+	// Desc is a one-line description for --list. Empty: none.
+	Desc string
+	// Pos is where the task was declared, as "build.lua:12". It prefixes
+	// errors about the declaration. Empty: unknown.
+	Pos string
+	// Mutex names a mutex the task holds while it runs. Empty: none.
+	// Tasks holding the same mutex exclusively never overlap. A task
+	// waiting for its mutex holds no task slot. Aggregate tasks hold no
+	// mutex and count against no tag.
+	Mutex string
+	// MutexShared makes the hold shared: shared holders may overlap with
+	// each other but not with an exclusive holder. Ignored without Mutex.
+	MutexShared bool
+	// Tags name the caps (Graph.Limit) the task counts against while it
+	// runs. A tag without a limit caps nothing.
+	Tags []string
+	// Timeout limits the body's run time: its context's deadline. On
+	// expiry the context is cancelled (cause *TimeoutError) and, if the
+	// body then returns an error, the outcome is TimedOut. Zero: no limit.
+	Timeout time.Duration
+	// Run is the body. It must return once ctx is done (soon, not
+	// necessarily at once). ctx is cancelled, with cause ErrTaskEnded,
+	// as soon as Run returns. Returning an error fails the task; returning
+	// ErrUpToDate (or an error wrapping it) records the task as up to
+	// date. Nil: an aggregate task, which only groups its dependencies,
+	// takes no task slot and succeeds as soon as they have.
+	//
+	// Run is called on its own goroutine. A panic is recovered and
+	// reported as the task's failure.
+	Run func(ctx context.Context, t *TaskContext) error
+}
+
+// ErrUpToDate may be returned by a task body to report that the task had
+// nothing to do. The outcome is UpToDate, which counts as success.
+var ErrUpToDate = errors.New("runner: task is up to date")
+
+// TaskError is an error that knows the script position where it was raised
+// ("build.lua:30"). The summary prints that position with the message.
+// Errors whose message already starts with the position need not implement
+// it.
+type TaskError interface {
+	error
+	Position() string
+}
+
+// ErrorPosition returns the position of the first error in err's chain
+// that has a Position method, or "" if none does.
+func ErrorPosition(err error) string {
+	var te interface{ Position() string }
+	if errors.As(err, &te) {
+		return te.Position()
+	}
+	return ""
+}
+
+// TaskContext is what a running body gets besides its context: its name
+// and its output sink. It is created by Run for one run of one task; its
+// methods are safe to call from any goroutine.
+type TaskContext struct {
+	task *Task
+	sink *Sink
+}
+
+// Name returns the task's name.
+func (t *TaskContext) Name() string { return t.task.Name }
+
+// Task returns the task being run.
+func (t *TaskContext) Task() *Task { return t.task }
+
+// Sink returns the task's output sink. Use Sink.Writer to give each process
+// its own line buffer, so that lines of concurrent processes do not mix.
+func (t *TaskContext) Sink() *Sink { return t.sink }
+
+// Stdout returns the writer for the task's standard output: lines go to
+// hazlua's stdout in the Output's mode. In raw mode it is the *os.File
+// itself. Without an Output it discards.
+func (t *TaskContext) Stdout() io.Writer { return t.sink.Stdout() }
+
+// Stderr is like Stdout for standard error.
+func (t *TaskContext) Stderr() io.Writer { return t.sink.Stderr() }
