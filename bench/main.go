@@ -1,0 +1,169 @@
+// Command bench measures hazlua against its anchors, side by side, in one run.
+//
+// Run it from anywhere inside the module (it finds the directory holding
+// go.mod and works from there):
+//
+//	go run ./bench                    # every benchmark, 5 rounds, full sizes
+//	go run ./bench -quick             # smaller sizes and fewer repetitions
+//	go run ./bench -only startup,spawn
+//	go run ./bench -rounds 9 -out docs/BENCHMARKS.md
+//	go run ./bench -hazlua /path/to/hazlua -out -   # a prebuilt binary; print only
+//
+// It installs lua5.4 and hyperfine with apt-get when they are missing, builds
+// hazlua (`go build .`) and the two Go anchors (bench/barelua,
+// bench/execloop) into a temporary directory, generates the Lua scripts
+// there, and then, for each benchmark, runs the hazlua variant and its
+// anchors alternately, round after round. It prints a Markdown report and
+// writes it into -out between the markers <!-- bench:core:start --> and
+// <!-- bench:core:end -->, leaving the rest of that file alone.
+//
+// Benchmarks: startup (empty script vs lua5.4 -e "" vs a bare gopher-lua
+// program), spawn (1000 sequential /bin/true: haz.run vs os/exec vs bash),
+// pipe (1 GiB through head|cat|cat|wc: haz.pipe vs bash) and capture
+// (256 MiB captured: hazlua vs lua5.4 io.popen, wall time and peak RSS).
+//
+// A hazlua variant that fails to build or run does not stop the run: its cell
+// in the report reads "error: ..." and the anchors are still measured.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// config is everything the command line decides.
+type config struct {
+	rounds  int
+	only    map[string]bool // empty: every benchmark
+	out     string          // absolute path of the report file, "" to skip writing
+	quick   bool
+	hazlua  string // a prebuilt hazlua to measure instead of building one
+	command string // the command line as the user would type it, for the report
+	sizes   sizes
+}
+
+func parseFlags() (config, error) {
+	var (
+		cfg   config
+		only  string
+		out   string
+		quick bool
+	)
+	flag.IntVar(&cfg.rounds, "rounds", 5, "rounds per benchmark (-quick: 3 unless given); each round runs every variant once, alternating")
+	flag.StringVar(&only, "only", "", "comma-separated benchmarks to run ("+strings.Join(benchmarkNames, ", ")+")")
+	flag.StringVar(&out, "out", "docs/BENCHMARKS.md", "Markdown file to update (relative to the module root); \"\" or \"-\": print only")
+	flag.BoolVar(&quick, "quick", false, "smaller sizes and fewer repetitions, to check the harness")
+	flag.StringVar(&cfg.hazlua, "hazlua", "", "measure this hazlua binary instead of building one with `go build .`")
+	flag.Usage = func() {
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./bench [flags]\n\n")
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	if flag.NArg() > 0 {
+		return cfg, fmt.Errorf("unexpected arguments: %s", strings.Join(flag.Args(), " "))
+	}
+	if cfg.rounds < 1 {
+		return cfg, fmt.Errorf("-rounds must be at least 1")
+	}
+	cfg.quick = quick
+	cfg.sizes = fullSizes
+	if quick {
+		cfg.sizes = quickSizes
+		if !flagSet("rounds") {
+			cfg.rounds = 3
+		}
+	}
+	cfg.only = map[string]bool{}
+	for _, name := range strings.Split(only, ",") {
+		name = strings.TrimSpace(name)
+		if name == "" {
+			continue
+		}
+		if !isBenchmark(name) {
+			return cfg, fmt.Errorf("-only: unknown benchmark %q (have %s)", name, strings.Join(benchmarkNames, ", "))
+		}
+		cfg.only[name] = true
+	}
+	if out != "" && out != "-" {
+		cfg.out = out
+	}
+	cfg.command = commandLine()
+	return cfg, nil
+}
+
+// flagSet reports whether the named flag was given on the command line.
+func flagSet(name string) bool {
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// commandLine renders this invocation as `go run ./bench ARGS`.
+func commandLine() string {
+	parts := []string{"go run ./bench"}
+	for _, a := range os.Args[1:] {
+		parts = append(parts, shellQuote(a))
+	}
+	return strings.Join(parts, " ")
+}
+
+func main() {
+	cfg, err := parseFlags()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
+	}
+	if err := run(cfg); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(cfg config) error {
+	root, err := findModuleRoot()
+	if err != nil {
+		return err
+	}
+	if cfg.out != "" && !filepath.IsAbs(cfg.out) {
+		cfg.out = filepath.Join(root, cfg.out)
+	}
+	tools := ensureTools()
+
+	tmp, err := os.MkdirTemp("", "hazlua-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+
+	bins, err := buildBinaries(root, tmp, cfg.hazlua)
+	if err != nil {
+		return err
+	}
+	scripts, err := writeScripts(tmp, cfg.sizes)
+	if err != nil {
+		return err
+	}
+
+	var results []benchResult
+	for _, b := range benchmarks(bins, scripts, cfg.sizes) {
+		if len(cfg.only) > 0 && !cfg.only[b.name] {
+			continue
+		}
+		results = append(results, runBenchmark(b, cfg, tools, tmp))
+	}
+
+	report := renderReport(cfg, machineInfo(tools), results)
+	fmt.Println()
+	fmt.Print(report)
+	if cfg.out == "" {
+		return nil
+	}
+	if err := writeSection(cfg.out, report); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "bench: wrote %s\n", cfg.out)
+	return nil
+}

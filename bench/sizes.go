@@ -1,0 +1,32 @@
+package main
+
+// sizes are the knobs -quick turns down.
+type sizes struct {
+	startupRuns   int   // hyperfine runs per variant per round
+	startupWarmup int   // hyperfine warm-up runs per variant per round
+	spawns        int   // sequential /bin/true spawns
+	pipeBytes     int64 // bytes through the pipeline
+	captureBytes  int64 // bytes captured into memory
+}
+
+const (
+	kib = 1 << 10
+	mib = 1 << 20
+	gib = 1 << 30
+)
+
+var fullSizes = sizes{
+	startupRuns:   200,
+	startupWarmup: 20,
+	spawns:        1000,
+	pipeBytes:     1 * gib,
+	captureBytes:  256 * mib,
+}
+
+var quickSizes = sizes{
+	startupRuns:   50,
+	startupWarmup: 5,
+	spawns:        1000,
+	pipeBytes:     256 * mib,
+	captureBytes:  256 * mib,
+}
