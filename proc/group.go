@@ -69,6 +69,7 @@ func (m *Manager) Start(ctx context.Context, opt Options, specs ...*Spec) (_ *Gr
 	if len(specs) == 0 {
 		return nil, errors.New("proc: nothing to start")
 	}
+	initSystem()
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrStartCancelled, err)
 	}

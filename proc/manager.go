@@ -40,11 +40,11 @@ type Manager struct {
 	killed atomic.Bool // KillAll was called: no more grace periods
 }
 
-// NewManager returns a Manager. The first one also makes hazlua the child
-// subreaper and starts the forking thread and the orphan reaper, which live
-// as long as the process.
+// NewManager returns a Manager. The first Start of any Manager also makes
+// hazlua the child subreaper and starts the forking thread and the orphan
+// reaper, which live as long as the process (a script that starts nothing
+// pays for none of it).
 func NewManager(cfg Config) *Manager {
-	initSystem()
 	if cfg.Grace <= 0 {
 		cfg.Grace = DefaultGrace
 	}
@@ -138,5 +138,7 @@ func (m *Manager) Wait(ctx context.Context) error {
 func (m *Manager) Shutdown() {
 	m.TerminateAll()
 	_ = m.Wait(context.Background())
-	sweepOrphans(m.cfg.Grace, m.killed.Load)
+	if system.started.Load() {
+		sweepOrphans(m.cfg.Grace, m.killed.Load)
+	}
 }

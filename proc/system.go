@@ -5,6 +5,7 @@ import (
 	"os/signal"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"unsafe"
 
@@ -15,7 +16,8 @@ import (
 // children, and the reaper of adopted orphans. Every Manager shares it,
 // because a process has one set of children and one subreaper flag.
 var system struct {
-	once  sync.Once
+	once    sync.Once
+	started atomic.Bool // initSystem ran
 	forkc chan func() // run on the forking thread
 
 	mu    sync.Mutex       // held across fork+insert, so the reaper never sees an untracked pid of ours
@@ -44,6 +46,7 @@ func initSystem() {
 		sigchld := make(chan os.Signal, 1)
 		signal.Notify(sigchld, syscall.SIGCHLD)
 		go reaper(sigchld)
+		system.started.Store(true)
 	})
 }
 
