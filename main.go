@@ -52,7 +52,6 @@ func run(args []string, stdin, stdout, stderr *os.File) int {
 		version   = fs.Bool("version", false, "print the version and exit")
 		help      = fs.BoolP("help", "h", false, "print this help and exit")
 	)
-	_, _, _, _, _ = keepGoing, failFast, list, dryRun, output
 	usageError := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "hazlua: "+format+"\nRun 'hazlua --help' for usage.\n", a...)
 		return luaapi.ExitUsage
@@ -114,17 +113,22 @@ func run(args []string, stdin, stdout, stderr *os.File) int {
 	}
 
 	rt, err := luaapi.New(luaapi.Config{
-		Script:  script,
-		Args:    scriptArgs,
-		Tasks:   positional,
-		Jobs:    *jobs,
-		Grace:   graceDur,
-		Verbose: *verbose,
-		Quiet:   *quiet,
-		Color:   colorOn,
-		Stdin:   stdin,
-		Stdout:  stdout,
-		Stderr:  stderr,
+		Script:    script,
+		Args:      scriptArgs,
+		Tasks:     positional,
+		Jobs:      *jobs,
+		KeepGoing: *keepGoing,
+		FailFast:  *failFast,
+		List:      *list,
+		DryRun:    *dryRun,
+		Output:    *output,
+		Grace:     graceDur,
+		Verbose:   *verbose,
+		Quiet:     *quiet,
+		Color:     colorOn,
+		Stdin:     stdin,
+		Stdout:    stdout,
+		Stderr:    stderr,
 	})
 	if err != nil {
 		return report(stderr, err)

@@ -28,6 +28,8 @@ func (rt *Runtime) openLibs() {
 		"parallel": rt.hazParallel,
 		"sleep":    rt.hazSleep,
 		"glob":     hazGlob,
+		"task":     rt.hazTask,
+		"limit":    rt.hazLimit,
 		"which":    hazWhich,
 	})
 	haz.RawSetString("fs", newFSModule(L))
@@ -66,6 +68,7 @@ func (rt *Runtime) openLibs() {
 	if io, ok := L.GetGlobal("io").(*lua.LTable); ok {
 		io.RawSetString("write", L.NewFunction(rt.luaIOWrite))
 		io.RawSetString("popen", L.NewFunction(rt.luaPopen))
+		rt.routeStdFiles(L, io)
 	}
 	if os, ok := L.GetGlobal("os").(*lua.LTable); ok {
 		os.RawSetString("exit", L.NewFunction(rt.luaExit))

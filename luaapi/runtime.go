@@ -22,6 +22,7 @@ import (
 	"github.com/yuin/gopher-lua/parse"
 
 	"github.com/hazlua/hazlua/proc"
+	"github.com/hazlua/hazlua/runner"
 )
 
 // Exit statuses (SPEC S2).
@@ -56,11 +57,18 @@ type Config struct {
 	Args          []string // after "--": haz.args and arg
 	Tasks         []string // tasks to run, in order
 
-	Jobs    int           // job and task cap; 0 means no cap
-	Grace   time.Duration // SIGTERM → SIGKILL; 0 means proc.DefaultGrace
-	Verbose bool          // echo every spawn on stderr
-	Quiet   bool
-	Color   bool
+	Jobs int // job and task cap; 0 means no cap
+	// KeepGoing (-k) and FailFast (--fail-fast) choose the failure
+	// policy; both false: the default (start nothing new, let running
+	// tasks finish).
+	KeepGoing, FailFast bool
+	List                bool          // -l: list the tasks instead of running them
+	DryRun              bool          // -n: print the plan instead of running it
+	Output              string        // -o: "prefixed" (""), "grouped" or "raw"
+	Grace               time.Duration // SIGTERM → SIGKILL; 0 means proc.DefaultGrace
+	Verbose             bool          // echo every spawn on stderr
+	Quiet               bool
+	Color               bool
 
 	Stdin          *os.File // nil means os.Stdin
 	Stdout, Stderr *os.File // nil means os.Stdout, os.Stderr
@@ -83,7 +91,11 @@ type Runtime struct {
 
 	top     *thread
 	started time.Time
-	stopped atomic.Pointer[stopError] // the first Stop or os.exit
+
+	graph     *runner.Graph
+	tasks     map[string]*luaTask
+	defErrors map[string]bool           // messages of definition errors (exit 2)
+	stopped   atomic.Pointer[stopError] // the first Stop or os.exit
 }
 
 // stopError is the cause of a run's cancellation that decides the exit
@@ -132,7 +144,8 @@ func New(cfg Config) (*Runtime, error) {
 	if err != nil {
 		return nil, &Error{ExitUsage, fmt.Sprintf("script %s: %v", cfg.Script, unwrapPathError(err))}
 	}
-	rt := &Runtime{cfg: cfg, root: filepath.Dir(abs), scriptName: filepath.Base(abs)}
+	rt := &Runtime{cfg: cfg, root: filepath.Dir(abs), scriptName: filepath.Base(abs),
+		graph: runner.NewGraph(), tasks: map[string]*luaTask{}, defErrors: map[string]bool{}}
 	if err := os.Chdir(rt.root); err != nil {
 		return nil, &Error{ExitUsage, fmt.Sprintf("cannot change to the project root: %v", err)}
 	}
@@ -222,9 +235,12 @@ func (rt *Runtime) Run() (err error) {
 		if rt.stopCause() != nil {
 			return nil // reported by the deferred function
 		}
+		if rt.defErrors[msg] {
+			return &Error{ExitUsage, msg}
+		}
 		return &Error{ExitFailure, msg}
 	}
-	return nil
+	return rt.runTasks()
 }
 
 var errRunEnded = errors.New("run ended")

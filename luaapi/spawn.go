@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -14,6 +15,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/hazlua/hazlua/proc"
+	"github.com/hazlua/hazlua/runner"
 )
 
 // spawnKeys are the keys of a haz.spawn table (SPEC S4).
@@ -314,12 +316,13 @@ func (rt *Runtime) start(L *lua.LState, fname string, stages []*stage) *process 
 	th := threadOf(L)
 	specs := make([]*proc.Spec, len(stages))
 	opt := proc.Options{Job: th.jobs}
+	var flush []func() // end the sink writers' last lines once the group ends
 	for i, st := range stages {
 		if st.spec.Stdout.Kind == proc.OutWriter {
-			st.spec.Stdout.W = th.stdout
+			st.spec.Stdout.W = rt.inherit(th, runner.Stdout, &flush)
 		}
 		if st.spec.Stderr.Kind == proc.OutWriter {
-			st.spec.Stderr.W = th.stderr
+			st.spec.Stderr.W = rt.inherit(th, runner.Stderr, &flush)
 		}
 		if !st.job {
 			opt.Job = false
@@ -358,7 +361,30 @@ func (rt *Runtime) start(L *lua.LState, fname string, stages []*stage) *process 
 		}
 		raise(L, fname, "%v", err)
 	}
+	if len(flush) > 0 {
+		go func() {
+			<-g.Done()
+			for _, f := range flush {
+				f()
+			}
+		}()
+	}
 	return &process{rt: rt, g: g, stages: stages, outKind: stages[len(stages)-1].outKind}
+}
+
+// inherit returns where an inherited stream of a process started by th
+// goes: hazlua's own file at the top level (the child gets the descriptor
+// itself), else a writer of the task's sink of its own.
+func (rt *Runtime) inherit(th *thread, st runner.Stream, flush *[]func()) io.Writer {
+	if th.sink == nil {
+		if st == runner.Stdout {
+			return rt.cfg.Stdout
+		}
+		return rt.cfg.Stderr
+	}
+	w, done := th.sink.Writer(st)
+	*flush = append(*flush, done)
+	return w
 }
 
 // echo prints what is about to start (-v).

@@ -58,8 +58,7 @@ func (rt *Runtime) luaIOWrite(L *lua.LState) int {
 		}
 	}
 	rt.write(L, b.String())
-	io := L.GetGlobal("io").(*lua.LTable)
-	L.Push(io.RawGetString("stdout"))
+	L.Push(L.GetField(L.GetGlobal("io"), "stdout"))
 	return 1
 }
 
@@ -370,4 +369,81 @@ func (rt *Runtime) popenClose(L *lua.LState) int {
 	L.Push(lua.LString("exit"))
 	L.Push(lua.LNumber(r.Code))
 	return 3
+}
+
+// sinkFileTypeName is the metatable name of io.stdout and io.stderr inside
+// a task: files that write to the task's output sink.
+const sinkFileTypeName = "haz.sinkfile"
+
+// sinkFile is io.stdout or io.stderr of a task.
+type sinkFile struct {
+	stderr bool
+}
+
+// routeStdFiles makes io.stdout and io.stderr depend on the calling thread:
+// hazlua's own files at the top level, the task's sink inside a task.
+func (rt *Runtime) routeStdFiles(L *lua.LState, io *lua.LTable) {
+	orig := map[string]lua.LValue{"stdout": io.RawGetString("stdout"), "stderr": io.RawGetString("stderr")}
+	io.RawSetString("stdout", lua.LNil)
+	io.RawSetString("stderr", lua.LNil)
+	mt := L.NewTypeMetatable(sinkFileTypeName)
+	write := func(L *lua.LState) int {
+		ud := L.CheckUserData(1)
+		f, ok := ud.Value.(*sinkFile)
+		if !ok {
+			L.ArgError(1, "file expected")
+		}
+		var b strings.Builder
+		for i := 2; i <= L.GetTop(); i++ {
+			switch v := L.Get(i).(type) {
+			case lua.LString, lua.LNumber:
+				b.WriteString(v.String())
+			default:
+				L.ArgError(i, "string expected, got "+typeName(v))
+			}
+		}
+		th := threadOf(L)
+		w := th.stdout
+		if f.stderr {
+			w = th.stderr
+		}
+		rt.writeLine(w, b.String())
+		L.Push(ud)
+		return 1
+	}
+	L.SetField(mt, "__index", L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
+		"write":   write,
+		"flush":   func(L *lua.LState) int { L.Push(L.Get(1)); return 1 },
+		"setvbuf": func(L *lua.LState) int { L.Push(lua.LTrue); return 1 },
+		"close": func(L *lua.LState) int {
+			raise(L, "file:close", "a task's standard output cannot be closed")
+			return 0
+		},
+	}))
+	L.SetField(mt, "__tostring", L.NewFunction(func(L *lua.LState) int {
+		L.Push(lua.LString("file (task output)"))
+		return 1
+	}))
+	files := map[string]*lua.LUserData{}
+	for name, isErr := range map[string]bool{"stdout": false, "stderr": true} {
+		ud := L.NewUserData()
+		ud.Value = &sinkFile{stderr: isErr}
+		L.SetMetatable(ud, mt)
+		files[name] = ud
+	}
+	iomt := L.NewTable()
+	L.SetField(iomt, "__index", L.NewFunction(func(L *lua.LState) int {
+		key := L.CheckString(2)
+		if _, ok := orig[key]; !ok {
+			L.Push(lua.LNil)
+			return 1
+		}
+		if threadOf(L).sink != nil {
+			L.Push(files[key])
+		} else {
+			L.Push(orig[key])
+		}
+		return 1
+	}))
+	L.SetMetatable(io, iomt)
 }

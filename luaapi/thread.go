@@ -6,6 +6,8 @@ import (
 	"sync"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/hazlua/hazlua/runner"
 )
 
 // The threading model. Lua runs on one goroutine at a time: whoever runs
@@ -23,8 +25,11 @@ type thread struct {
 	// jobs: spawns from this thread take a job slot (task bodies and
 	// haz.parallel branches; not the top level).
 	jobs bool
-	// stdout and stderr are the owner's output sink: where "inherit",
-	// print and io.write go.
+	// sink is the task's output sink; nil at the top level, where output
+	// is raw. Each process inheriting stdout or stderr gets a writer of
+	// its own from it, so lines of concurrent processes never mix.
+	sink *runner.Sink
+	// stdout and stderr are where print, io.write and t:log go.
 	stdout, stderr io.Writer
 	// outMu serialises print and io.write of threads sharing a sink.
 	outMu *sync.Mutex

@@ -1,0 +1,273 @@
+package luaapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/hazlua/hazlua/runner"
+)
+
+// taskKeys are the keys of a haz.task options table (SPEC S5).
+var taskKeys = []string{"run", "deps", "desc", "inputs", "outputs", "key", "mutex", "tags", "timeout", "always"}
+
+// luaTask is what haz.task recorded besides the runner.Task.
+type luaTask struct {
+	fn      *lua.LFunction // nil: aggregate
+	inputs  []string
+	outputs []string
+	key     string
+	always  bool
+}
+
+// defError raises a definition error (haz.task, haz.limit): the run exits
+// with ExitUsage if it ends the script.
+func (rt *Runtime) defError(L *lua.LState, fname, format string, args ...any) {
+	msg := fmt.Sprintf("%s: %s", fname, fmt.Sprintf(format, args...))
+	if where := L.Where(1); where != "" {
+		msg = where + " " + msg
+	}
+	rt.defErrors[msg] = true
+	L.Error(lua.LString(msg), 0)
+}
+
+// position returns "build.lua:12", the nearest Lua caller.
+func position(L *lua.LState) string {
+	return strings.TrimSuffix(strings.TrimSpace(L.Where(1)), ":")
+}
+
+// hazTask is haz.task(name, fn) or haz.task(name, opts).
+func (rt *Runtime) hazTask(L *lua.LState) int {
+	const fname = "haz.task"
+	if threadOf(L) != rt.top {
+		rt.defError(L, fname, "tasks are declared at the top level, not inside a task or a haz.parallel branch")
+	}
+	name, ok := L.Get(1).(lua.LString)
+	if !ok || name == "" {
+		rt.defError(L, fname, "argument #1 must be a task name (a non-empty string), not a %s", typeName(L.Get(1)))
+	}
+	t := &runner.Task{Name: string(name), Pos: position(L)}
+	lt := &luaTask{}
+	switch v := L.Get(2).(type) {
+	case *lua.LFunction:
+		lt.fn = v
+	case *lua.LTable:
+		rt.taskOptions(L, fname, v, t, lt)
+	case *lua.LNilType:
+		rt.defError(L, fname, "task %q needs a function or an options table", t.Name)
+	default:
+		rt.defError(L, fname, "argument #2 must be a function or an options table, not a %s", typeName(v))
+	}
+	if lt.fn != nil {
+		fn := lt.fn
+		t.Run = func(ctx context.Context, tc *runner.TaskContext) error { return rt.runTask(ctx, tc, fn, lt) }
+	}
+	if err := rt.graph.Add(t); err != nil {
+		rt.defError(L, fname, "%s", strings.TrimPrefix(err.Error(), "runner: "))
+	}
+	rt.tasks[t.Name] = lt
+	return 0
+}
+
+func (rt *Runtime) taskOptions(L *lua.LState, fname string, o *lua.LTable, t *runner.Task, lt *luaTask) {
+	var unknown []string
+	o.ForEach(func(k, _ lua.LValue) {
+		ks, ok := k.(lua.LString)
+		if !ok {
+			unknown = append(unknown, "a "+typeName(k)+" key")
+			return
+		}
+		for _, a := range taskKeys {
+			if string(ks) == a {
+				return
+			}
+		}
+		unknown = append(unknown, fmt.Sprintf("%q", string(ks)))
+	})
+	if len(unknown) > 0 {
+		rt.defError(L, fname, "task %q: unknown key %s (valid keys: %s)", t.Name, strings.Join(unknown, ", "), strings.Join(taskKeys, ", "))
+	}
+	strList := func(key string) []string {
+		v := o.RawGetString(key)
+		if v == lua.LNil {
+			return nil
+		}
+		lst, ok := v.(*lua.LTable)
+		if !ok {
+			rt.defError(L, fname, "task %q: %s must be a list of strings, not a %s", t.Name, key, typeName(v))
+		}
+		var out []string
+		n := lst.Len()
+		count := 0
+		lst.ForEach(func(_, _ lua.LValue) { count++ })
+		if count != n {
+			rt.defError(L, fname, "task %q: %s must be a list (1..n) of strings", t.Name, key)
+		}
+		for i := 1; i <= n; i++ {
+			s, ok := lst.RawGetInt(i).(lua.LString)
+			if !ok || s == "" {
+				rt.defError(L, fname, "task %q: %s item %d must be a non-empty string, not a %s", t.Name, key, i, typeName(lst.RawGetInt(i)))
+			}
+			out = append(out, string(s))
+		}
+		return out
+	}
+	str := func(key string) string {
+		switch v := o.RawGetString(key).(type) {
+		case *lua.LNilType:
+			return ""
+		case lua.LString:
+			return string(v)
+		default:
+			rt.defError(L, fname, "task %q: %s must be a string, not a %s", t.Name, key, typeName(v))
+		}
+		return ""
+	}
+	switch v := o.RawGetString("run").(type) {
+	case *lua.LNilType:
+	case *lua.LFunction:
+		lt.fn = v
+	default:
+		rt.defError(L, fname, "task %q: run must be a function, not a %s", t.Name, typeName(v))
+	}
+	t.Deps = strList("deps")
+	t.Desc = str("desc")
+	lt.inputs = strList("inputs")
+	lt.outputs = strList("outputs")
+	lt.key = str("key")
+	t.Tags = strList("tags")
+	switch v := o.RawGetString("mutex").(type) {
+	case *lua.LNilType:
+	case lua.LString:
+		t.Mutex = string(v)
+	case *lua.LTable:
+		var bad []string
+		v.ForEach(func(k, _ lua.LValue) {
+			if k.String() != "name" && k.String() != "shared" {
+				bad = append(bad, fmt.Sprintf("%q", k.String()))
+			}
+		})
+		if len(bad) > 0 {
+			rt.defError(L, fname, "task %q: mutex: unknown key %s (valid keys: name, shared)", t.Name, strings.Join(bad, ", "))
+		}
+		n, ok := v.RawGetString("name").(lua.LString)
+		if !ok || n == "" {
+			rt.defError(L, fname, "task %q: mutex = {name = ...} needs a name", t.Name)
+		}
+		t.Mutex = string(n)
+		switch s := v.RawGetString("shared").(type) {
+		case *lua.LNilType:
+		case lua.LBool:
+			t.MutexShared = bool(s)
+		default:
+			rt.defError(L, fname, "task %q: mutex shared must be a boolean, not a %s", t.Name, typeName(s))
+		}
+	default:
+		rt.defError(L, fname, "task %q: mutex must be a name or {name = ..., shared = true}, not a %s", t.Name, typeName(v))
+	}
+	if v := o.RawGetString("timeout"); v != lua.LNil {
+		if v.Type() != lua.LTNumber && v.Type() != lua.LTString {
+			rt.defError(L, fname, "task %q: timeout must be a number of seconds or a duration string, not a %s", t.Name, typeName(v))
+		}
+		d, err := ParseDuration(v.String(), v.Type() == lua.LTNumber)
+		if err != nil {
+			rt.defError(L, fname, "task %q: timeout %v", t.Name, err)
+		}
+		t.Timeout = d
+	}
+	switch v := o.RawGetString("always").(type) {
+	case *lua.LNilType:
+	case lua.LBool:
+		lt.always = bool(v)
+	default:
+		rt.defError(L, fname, "task %q: always must be a boolean, not a %s", t.Name, typeName(v))
+	}
+}
+
+// hazLimit is haz.limit(tag, n): at most n tasks tagged tag run at once.
+func (rt *Runtime) hazLimit(L *lua.LState) int {
+	const fname = "haz.limit"
+	if threadOf(L) != rt.top {
+		rt.defError(L, fname, "limits are set at the top level")
+	}
+	tag, ok := L.Get(1).(lua.LString)
+	if !ok || tag == "" {
+		rt.defError(L, fname, "argument #1 must be a tag name, not a %s", typeName(L.Get(1)))
+	}
+	n, ok := L.Get(2).(lua.LNumber)
+	if !ok || float64(n) != float64(int(n)) || n < 1 {
+		rt.defError(L, fname, "argument #2 must be a whole number of tasks, 1 or more, not %s", L.Get(2).String())
+	}
+	if err := rt.graph.Limit(string(tag), int(n)); err != nil {
+		rt.defError(L, fname, "%s", strings.TrimPrefix(err.Error(), "runner: "))
+	}
+	return 0
+}
+
+// taskError is a task body's failure: the Lua error message, which starts
+// with the script position where it was raised.
+type taskError struct{ msg string }
+
+func (e *taskError) Error() string { return e.msg }
+
+// runTask runs a task body on a Lua thread of its own, made now (not when
+// the task was declared) so that declaring many tasks stays cheap.
+func (rt *Runtime) runTask(ctx context.Context, tc *runner.TaskContext, fn *lua.LFunction, lt *luaTask) error {
+	sink := tc.Sink()
+	th := &thread{jobs: true, sink: sink, stdout: sink.Stdout(), stderr: sink.Stderr(), outMu: new(sync.Mutex)}
+	var inputs []string
+	if len(lt.inputs) > 0 {
+		var err error
+		if inputs, err = globExpand(lt.inputs); err != nil {
+			return fmt.Errorf("%s: task %s: inputs: %v", tc.Task().Pos, tc.Name(), err)
+		}
+	}
+	rt.lock()
+	defer rt.unlock()
+	L, cancel := rt.newThread(rt.L, ctx, th)
+	defer cancel()
+	L.G.CurrentThread = L
+	t := L.CreateTable(0, 4)
+	t.RawSetString("name", lua.LString(tc.Name()))
+	t.RawSetString("inputs", stringList(L, inputs))
+	t.RawSetString("outputs", stringList(L, lt.outputs))
+	t.RawSetString("log", L.NewFunction(rt.taskLog))
+	if _, err := call(L, fn, 0, t); err != nil {
+		if ctx.Err() != nil && errors.Is(context.Cause(ctx), errStopped) {
+			return ctx.Err()
+		}
+		return &taskError{errorMessage(L, err)}
+	}
+	return nil
+}
+
+func stringList(L *lua.LState, items []string) *lua.LTable {
+	t := L.CreateTable(len(items), 0)
+	for _, s := range items {
+		t.Append(lua.LString(s))
+	}
+	return t
+}
+
+// taskLog is t:log(...): one line on the task's stderr sink.
+func (rt *Runtime) taskLog(L *lua.LState) int {
+	var b strings.Builder
+	for i := 2; i <= L.GetTop(); i++ {
+		if i > 2 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(L.ToStringMeta(L.Get(i)).String())
+	}
+	b.WriteByte('\n')
+	th := threadOf(L)
+	w := th.stderr
+	if w == nil {
+		w = rt.cfg.Stderr
+	}
+	rt.writeLine(w, b.String())
+	return 0
+}

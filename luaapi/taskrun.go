@@ -1,0 +1,122 @@
+package luaapi
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"golang.org/x/term"
+
+	"github.com/hazlua/hazlua/runner"
+)
+
+// runTasks runs the tasks the command line names (or "default"), after the
+// top level: or lists them (-l), or prints the plan (-n).
+func (rt *Runtime) runTasks() error {
+	if rt.cfg.List {
+		rt.listTasks()
+		return nil
+	}
+	targets := rt.cfg.Tasks
+	if len(targets) == 0 {
+		if !rt.graph.Has("default") {
+			if rt.cfg.DryRun {
+				fmt.Fprintln(rt.cfg.Stdout, "hazlua: no task named and no task \"default\": only the top level runs")
+			}
+			return nil
+		}
+		targets = []string{"default"}
+	}
+	plan, err := rt.graph.Plan(targets)
+	if err != nil {
+		return &Error{ExitUsage, err.Error()}
+	}
+	if rt.cfg.DryRun {
+		rt.printPlan(plan)
+		return nil
+	}
+	mode, err := runner.ParseMode(rt.cfg.Output)
+	if err != nil {
+		return &Error{ExitUsage, err.Error()}
+	}
+	status := mode != runner.Raw && !rt.cfg.Quiet && term.IsTerminal(int(rt.cfg.Stderr.Fd()))
+	out := runner.NewOutput(rt.cfg.Stdout, rt.cfg.Stderr, mode, rt.cfg.Color, rt.cfg.Quiet, status)
+	if status {
+		if w, _, err := term.GetSize(int(rt.cfg.Stderr.Fd())); err == nil {
+			out.SetStatusWidth(w)
+		}
+	}
+	out.SetErrorHandler(func(err error) {
+		var we *runner.WriteError
+		if errors.As(err, &we) && we.BrokenPipe() {
+			rt.outputClosed()
+		}
+	})
+	policy := runner.Default
+	switch {
+	case rt.cfg.KeepGoing:
+		policy = runner.KeepGoing
+	case rt.cfg.FailFast:
+		policy = runner.FailFast
+	}
+	report := runner.Run(rt.ctx, plan, runner.Options{Jobs: rt.cfg.Jobs, Policy: policy, Output: out})
+	out.Summary(report)
+	if !report.Failed() {
+		return nil
+	}
+	msg := ""
+	if rt.cfg.Quiet {
+		// No summary: still say what failed.
+		if oc := report.Outcome(report.FirstFailure); oc != nil {
+			msg = fmt.Sprintf("task %s %s", oc.Task.Name, oc.Status)
+			if oc.Err != nil {
+				msg += ": " + oc.Err.Error()
+			}
+		}
+	}
+	return &Error{ExitFailure, msg}
+}
+
+// listTasks prints every task (-l): name, description, dependencies.
+func (rt *Runtime) listTasks() {
+	tasks := rt.graph.Tasks()
+	if len(tasks) == 0 {
+		fmt.Fprintln(rt.cfg.Stdout, "hazlua: the script declares no task")
+		return
+	}
+	width := 0
+	for _, t := range tasks {
+		width = max(width, len(t.Name))
+	}
+	var b strings.Builder
+	for _, t := range tasks {
+		fmt.Fprintf(&b, "%-*s", width, t.Name)
+		if t.Desc != "" {
+			b.WriteString("  " + t.Desc)
+		}
+		if len(t.Deps) > 0 {
+			b.WriteString("  (deps: " + strings.Join(t.Deps, ", ") + ")")
+		}
+		b.WriteString("\n")
+	}
+	rt.writeLine(rt.cfg.Stdout, b.String())
+}
+
+// printPlan prints the tasks a run would start, in the order a -j1 run
+// starts them (-n). No task body runs.
+func (rt *Runtime) printPlan(plan *runner.Plan) {
+	var b strings.Builder
+	tasks := plan.Tasks()
+	for i, t := range tasks {
+		why := "will run"
+		if t.Run == nil {
+			why = "aggregate (dependencies only)"
+		}
+		fmt.Fprintf(&b, "%d/%d %s: %s", i+1, len(tasks), t.Name, why)
+		if len(t.Deps) > 0 {
+			fmt.Fprintf(&b, " after %s", strings.Join(t.Deps, ", "))
+		}
+		b.WriteString("\n")
+	}
+	rt.writeLine(rt.cfg.Stdout, b.String())
+}
