@@ -18,7 +18,7 @@ import (
 var system struct {
 	once    sync.Once
 	started atomic.Bool // initSystem ran
-	forkc chan func() // run on the forking thread
+	forkc   chan func() // run on the forking thread
 
 	mu    sync.Mutex       // held across fork+insert, so the reaper never sees an untracked pid of ours
 	procs map[int]*Process // started, not yet reaped
