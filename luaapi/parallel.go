@@ -59,6 +59,9 @@ func (rt *Runtime) hazParallel(L *lua.LState) int {
 			rt.lock()
 			th.G.CurrentThread = th
 			rets, err := call(th, fn, 1)
+			if err == nil {
+				rt.release(th)
+			}
 			rt.unlock()
 			var v lua.LValue = lua.LNil
 			if len(rets) > 0 {

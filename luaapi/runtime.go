@@ -91,6 +91,8 @@ type Runtime struct {
 
 	top     *thread
 	started time.Time
+	idle    []*lua.LState // finished Lua threads, for reuse (under the Lua lock)
+	logFn   *lua.LFunction
 
 	graph     *runner.Graph
 	tasks     map[string]*luaTask

@@ -235,13 +235,17 @@ func (rt *Runtime) runTask(ctx context.Context, tc *runner.TaskContext, fn *lua.
 	t.RawSetString("name", lua.LString(tc.Name()))
 	t.RawSetString("inputs", stringList(L, inputs))
 	t.RawSetString("outputs", stringList(L, lt.outputs))
-	t.RawSetString("log", L.NewFunction(rt.taskLog))
+	if rt.logFn == nil {
+		rt.logFn = L.NewFunction(rt.taskLog)
+	}
+	t.RawSetString("log", rt.logFn)
 	if _, err := call(L, fn, 0, t); err != nil {
 		if ctx.Err() != nil && errors.Is(context.Cause(ctx), errStopped) {
 			return ctx.Err()
 		}
 		return &taskError{errorMessage(L, err)}
 	}
+	rt.release(L)
 	return nil
 }
 
