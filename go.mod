@@ -10,4 +10,7 @@ require (
 	golang.org/x/term v0.48.0
 )
 
-require golang.org/x/tools v0.26.0 // indirect
+require (
+	github.com/creack/pty v1.1.24 // indirect
+	golang.org/x/tools v0.26.0 // indirect
+)

@@ -93,8 +93,8 @@ func (p *Process) Result() *Result {
 	g := p.g
 	r.TimedOut, r.Cancelled = g.timedOut, g.cancelled && !g.timedOut
 	if p.stopSig != 0 {
-		r.Err = fmt.Errorf("proc: %s was stopped by SIG%s: it used the terminal without stdin = \"inherit\"",
-			p.Name, upper(SignalName(p.stopSig)))
+		r.Err = fmt.Errorf("stopped by SIG%s: it used the terminal without stdin = \"inherit\"",
+			upper(SignalName(p.stopSig)))
 	}
 	for _, c := range []*Capture{p.captureOut(), p.errCap} {
 		if c != nil && r.Err == nil {
