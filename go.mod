@@ -3,6 +3,7 @@ module github.com/hazlua/hazlua
 go 1.26.8
 
 require (
+	github.com/creack/pty v1.1.24
 	github.com/rogpeppe/go-internal v1.16.0
 	github.com/spf13/pflag v1.1.0
 	github.com/yuin/gopher-lua v1.1.2
@@ -10,7 +11,4 @@ require (
 	golang.org/x/term v0.48.0
 )
 
-require (
-	github.com/creack/pty v1.1.24 // indirect
-	golang.org/x/tools v0.26.0 // indirect
-)
+require golang.org/x/tools v0.26.0 // indirect

@@ -16,11 +16,9 @@ import (
 //	haz.env.NAME            -> string, or nil when unset ("" when set empty)
 //	haz.env.NAME = v        v a string or number: os.Setenv; nil or false: os.Unsetenv
 //	haz.env()               -> a new table NAME -> value, a snapshot
-//	pairs(haz.env())        iterate that snapshot
+//	pairs(haz.env)          iterate a snapshot (hazlua's pairs honours __pairs)
 //
-// gopher-lua's pairs ignores __pairs, so pairs(haz.env) sees the empty
-// proxy table and yields nothing; the metatable still has a __pairs (over a
-// snapshot) for a pairs that honours it. A name that is not a string, is
+// A name that is not a string, is
 // empty, or contains "=" or NUL raises, as does a value that is not a
 // string, number, nil or false, or contains NUL.
 //
@@ -131,7 +129,7 @@ func envNext(L *lua.LState) int {
 
 // luaOSGetenv is a replacement for gopher-lua's os.getenv, which returns nil
 // for a variable that is set to the empty string (standard Lua returns "").
-// It agrees with haz.env exactly; install it as os.getenv if wanted.
+// It agrees with haz.env exactly; hazlua installs it as os.getenv.
 func luaOSGetenv(L *lua.LState) int {
 	if v, ok := os.LookupEnv(leafCheckString(L, 1, "os.getenv")); ok {
 		L.Push(lua.LString(v))

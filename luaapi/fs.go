@@ -122,7 +122,7 @@ func leafOK(L *lua.LState) int {
 //	copy(src, dst) -> true | nil, msg
 //	mtime(path) -> number | nil, msg
 //
-// See docs/api-leaf.md for the full contract.
+// See docs/api.md for the full contract.
 func newFSModule(L *lua.LState) *lua.LTable {
 	return L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
 		"exists": fsExists,

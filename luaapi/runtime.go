@@ -11,7 +11,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -214,10 +213,8 @@ func (rt *Runtime) Run() (err error) {
 			err = &Error{Code: stop.code, Msg: msg}
 		}
 		if r := recover(); r != nil {
-			// A bug of ours: report it as an error, not a Go trace.
-			buf := make([]byte, 4096)
-			buf = buf[:runtime.Stack(buf, false)]
-			err = &Error{ExitFailure, fmt.Sprintf("internal error: %v (please report)\n%s", r, buf)}
+			// A bug of ours: report it as an error, never a Go trace.
+			err = &Error{ExitFailure, fmt.Sprintf("internal error: %v (please report it with the script that caused it)", r)}
 		}
 	}()
 	rt.lock()

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -329,7 +330,17 @@ func (rt *Runtime) popenWrite(L *lua.LState) int {
 	}
 	w := f.p.first().Stdin()
 	var err error
-	rt.block(L, func(ctx context.Context) { _, err = io.WriteString(w, b.String()) })
+	rt.block(L, func(ctx context.Context) {
+		stop := context.AfterFunc(ctx, func() { w.SetWriteDeadline(time.Unix(1, 0)) })
+		defer stop()
+		_, err = io.WriteString(w, b.String())
+		if err != nil && ctx.Err() != nil {
+			err = ctx.Err()
+		}
+	})
+	if errors.Is(err, context.Canceled) {
+		raise(L, "file:write", "cancelled while writing")
+	}
 	if err != nil {
 		L.Push(lua.LNil)
 		L.Push(lua.LString("broken pipe: " + f.p.describe() + " stopped reading"))

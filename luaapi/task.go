@@ -67,7 +67,11 @@ func (rt *Runtime) hazTask(L *lua.LState) int {
 		t.Run = func(ctx context.Context, tc *runner.TaskContext) error { return rt.runTask(ctx, tc, fn, lt) }
 	}
 	if err := rt.graph.Add(t); err != nil {
-		rt.defError(L, fname, "%s", strings.TrimPrefix(err.Error(), "runner: "))
+		var ge *runner.GraphError
+		if errors.As(err, &ge) {
+			rt.defError(L, fname, "%s", ge.Msg) // defError adds the position
+		}
+		rt.defError(L, fname, "%v", err)
 	}
 	rt.tasks[t.Name] = lt
 	return 0
@@ -203,7 +207,11 @@ func (rt *Runtime) hazLimit(L *lua.LState) int {
 		rt.defError(L, fname, "argument #2 must be a whole number of tasks, 1 or more, not %s", L.Get(2).String())
 	}
 	if err := rt.graph.Limit(string(tag), int(n)); err != nil {
-		rt.defError(L, fname, "%s", strings.TrimPrefix(err.Error(), "runner: "))
+		var ge *runner.GraphError
+		if errors.As(err, &ge) {
+			rt.defError(L, fname, "%s", ge.Msg)
+		}
+		rt.defError(L, fname, "%v", err)
 	}
 	return 0
 }

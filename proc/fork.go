@@ -40,29 +40,38 @@ func fork(g *Group, p *Process, spec *Spec, files [3]*os.File) error {
 	var pid int
 	var err error
 	onForker(func() {
+		// Held until p is complete and tracked: the reaper and the stop
+		// check read system.procs under it.
 		system.mu.Lock()
 		defer system.mu.Unlock()
 		pid, err = syscall.ForkExec(spec.Path, spec.Args, attr)
-		if err == nil {
-			p.Pid = pid
-			system.procs[pid] = p
+		if err != nil {
+			return
 		}
+		if pidfd < 0 {
+			// Cannot happen on the kernels proc supports (5.4+). The
+			// child is unreaped (nobody reaps a pid held in this lock),
+			// so its pid cannot be reused before the pidfd pins it.
+			if pidfd, err = unix.PidfdOpen(pid, 0); err != nil {
+				_ = unix.Kill(pid, unix.SIGKILL)
+				var ws unix.WaitStatus
+				_, _ = unix.Wait4(pid, &ws, 0, nil)
+				err = fmt.Errorf("pidfd: %w", err)
+				return
+			}
+		}
+		_ = unix.SetNonblock(pidfd, true)
+		p.Pid = pid
+		p.pidfd = pidfd
+		p.pidf = os.NewFile(uintptr(pidfd), fmt.Sprintf("pidfd:%d", pid))
+		p.start = time.Now()
+		system.procs[pid] = p
 	})
 	if err != nil {
 		return err
 	}
-	p.start = time.Now()
 	if g.pgid == 0 {
 		g.pgid = pid
 	}
-	if pidfd < 0 {
-		// Cannot happen on the kernels proc supports (5.4+).
-		if pidfd, err = unix.PidfdOpen(pid, 0); err != nil {
-			return fmt.Errorf("pidfd: %w", err)
-		}
-	}
-	_ = unix.SetNonblock(pidfd, true)
-	p.pidfd = pidfd
-	p.pidf = os.NewFile(uintptr(pidfd), fmt.Sprintf("pidfd:%d", pid))
 	return nil
 }
