@@ -31,17 +31,23 @@ func (rt *Runtime) write(L *lua.LState, s string) {
 	rt.writeLine(w, s)
 }
 
-// luaPrint is print(...), writing to the thread's stdout.
-func (rt *Runtime) luaPrint(L *lua.LState) int {
+// argsLine returns the arguments from n on, each through tostring,
+// separated by sep, as one line.
+func argsLine(L *lua.LState, n int, sep byte) string {
 	var b strings.Builder
-	for i := 1; i <= L.GetTop(); i++ {
-		if i > 1 {
-			b.WriteByte('\t')
+	for i := n; i <= L.GetTop(); i++ {
+		if i > n {
+			b.WriteByte(sep)
 		}
 		b.WriteString(L.ToStringMeta(L.Get(i)).String())
 	}
 	b.WriteByte('\n')
-	rt.write(L, b.String())
+	return b.String()
+}
+
+// luaPrint is print(...), writing to the thread's stdout.
+func (rt *Runtime) luaPrint(L *lua.LState) int {
+	rt.write(L, argsLine(L, 1, '\t'))
 	return 0
 }
 

@@ -267,19 +267,10 @@ func stringList(L *lua.LState, items []string) *lua.LTable {
 
 // taskLog is t:log(...): one line on the task's stderr sink.
 func (rt *Runtime) taskLog(L *lua.LState) int {
-	var b strings.Builder
-	for i := 2; i <= L.GetTop(); i++ {
-		if i > 2 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(L.ToStringMeta(L.Get(i)).String())
-	}
-	b.WriteByte('\n')
-	th := threadOf(L)
-	w := th.stderr
+	w := threadOf(L).stderr
 	if w == nil {
 		w = rt.cfg.Stderr
 	}
-	rt.writeLine(w, b.String())
+	rt.writeLine(w, argsLine(L, 2, ' '))
 	return 0
 }
