@@ -28,16 +28,28 @@ type luaTask struct {
 // with ExitUsage if it ends the script.
 func (rt *Runtime) defError(L *lua.LState, fname, format string, args ...any) {
 	msg := fmt.Sprintf("%s: %s", fname, fmt.Sprintf(format, args...))
-	if where := L.Where(1); where != "" {
-		msg = where + " " + msg
+	if where := position(L); where != "" {
+		msg = where + ": " + msg
 	}
 	rt.defErrors[msg] = true
 	L.Error(lua.LString(msg), 0)
 }
 
-// position returns "build.lua:12", the nearest Lua caller.
+// position returns "build.lua:12", the nearest Lua function on the call
+// stack (Go functions such as pcall are skipped), or "".
 func position(L *lua.LState) string {
-	return strings.TrimSuffix(strings.TrimSpace(L.Where(1)), ":")
+	for level := 1; ; level++ {
+		dbg, ok := L.GetStack(level)
+		if !ok {
+			return ""
+		}
+		if _, err := L.GetInfo("Sl", dbg, lua.LNil); err != nil {
+			return ""
+		}
+		if dbg.What != "G" && dbg.CurrentLine > 0 {
+			return fmt.Sprintf("%s:%d", dbg.Source, dbg.CurrentLine)
+		}
+	}
 }
 
 // hazTask is haz.task(name, fn) or haz.task(name, opts).
@@ -218,7 +230,10 @@ func (rt *Runtime) hazLimit(L *lua.LState) int {
 
 // taskError is a task body's failure: the Lua error message, which starts
 // with the script position where it was raised.
-type taskError struct{ msg string }
+type taskError struct {
+	msg        string
+	definition bool // haz.task or haz.limit misused in the body: exit 2
+}
 
 func (e *taskError) Error() string { return e.msg }
 
@@ -251,7 +266,8 @@ func (rt *Runtime) runTask(ctx context.Context, tc *runner.TaskContext, fn *lua.
 		if ctx.Err() != nil && errors.Is(context.Cause(ctx), errStopped) {
 			return ctx.Err()
 		}
-		return &taskError{errorMessage(L, err)}
+		msg := errorMessage(L, err)
+		return &taskError{msg: msg, definition: rt.defErrors[msg]}
 	}
 	rt.release(L)
 	return nil

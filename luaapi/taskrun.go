@@ -64,6 +64,13 @@ func (rt *Runtime) runTasks() error {
 	if !report.Failed() {
 		return nil
 	}
+	code := ExitFailure
+	for _, oc := range report.Outcomes {
+		var te *taskError
+		if errors.As(oc.Err, &te) && te.definition {
+			code = ExitUsage // a task definition error, found late
+		}
+	}
 	msg := ""
 	if rt.cfg.Quiet {
 		// No summary: still say what failed.
@@ -74,7 +81,7 @@ func (rt *Runtime) runTasks() error {
 			}
 		}
 	}
-	return &Error{ExitFailure, msg}
+	return &Error{code, msg}
 }
 
 // listTasks prints every task (-l): name, description, dependencies.
