@@ -165,6 +165,11 @@ func compileGlob(pat string) (segs []globSeg, dirOnly, abs bool, err error) {
 		seg := globSeg{kind: globLiteral, pat: s, lit: lit, dot: s[0] == '.'}
 		if wild {
 			seg.kind = globWild
+			// The walker matches with filepath.Match: a pattern it
+			// rejects must fail here, not match nothing later.
+			if _, err := filepath.Match(s, ""); err != nil {
+				return nil, false, false, &globPatternError{Pattern: pat, Reason: err.Error()}
+			}
 		}
 		segs = append(segs, seg)
 	}
@@ -230,7 +235,10 @@ func classChar(s string, i int) (int, bool) {
 			return i, false
 		}
 	}
-	_, n := utf8.DecodeRuneInString(s[i:])
+	r, n := utf8.DecodeRuneInString(s[i:])
+	if r == utf8.RuneError && n == 1 {
+		return i, false // not UTF-8: filepath.Match rejects it
+	}
 	i += n
 	return i, i < len(s)
 }

@@ -144,8 +144,11 @@ func ParseDuration(s string, seconds bool) (time.Duration, error) {
 	var d time.Duration
 	if seconds {
 		var f float64
-		if _, err := fmt.Sscan(s, &f); err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f > math.MaxInt64/float64(time.Second) {
+		if _, err := fmt.Sscan(s, &f); err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 			return 0, fmt.Errorf("%q is not a valid number of seconds", s)
+		}
+		if f >= math.MaxInt64/float64(time.Second) {
+			return 0, fmt.Errorf("%s seconds is too long (at most about 292 years)", s)
 		}
 		d = time.Duration(f * float64(time.Second))
 		if d <= 0 {

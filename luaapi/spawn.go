@@ -316,13 +316,12 @@ func (rt *Runtime) start(L *lua.LState, fname string, stages []*stage) *process 
 	th := threadOf(L)
 	specs := make([]*proc.Spec, len(stages))
 	opt := proc.Options{Job: th.jobs}
-	var flush []func() // end the sink writers' last lines once the group ends
 	for i, st := range stages {
 		if st.spec.Stdout.Kind == proc.OutWriter {
-			st.spec.Stdout.W = rt.inherit(th, runner.Stdout, &flush)
+			st.spec.Stdout.W, st.spec.Stdout.Done = rt.inherit(th, runner.Stdout)
 		}
 		if st.spec.Stderr.Kind == proc.OutWriter {
-			st.spec.Stderr.W = rt.inherit(th, runner.Stderr, &flush)
+			st.spec.Stderr.W, st.spec.Stderr.Done = rt.inherit(th, runner.Stderr)
 		}
 		if !st.job {
 			opt.Job = false
@@ -361,30 +360,21 @@ func (rt *Runtime) start(L *lua.LState, fname string, stages []*stage) *process 
 		}
 		raise(L, fname, "%v", err)
 	}
-	if len(flush) > 0 {
-		go func() {
-			<-g.Done()
-			for _, f := range flush {
-				f()
-			}
-		}()
-	}
 	return &process{rt: rt, g: g, stages: stages, outKind: stages[len(stages)-1].outKind}
 }
 
 // inherit returns where an inherited stream of a process started by th
 // goes: hazlua's own file at the top level (the child gets the descriptor
-// itself), else a writer of the task's sink of its own.
-func (rt *Runtime) inherit(th *thread, st runner.Stream, flush *[]func()) io.Writer {
+// itself), else a writer of the task's sink of its own, and what ends its
+// last line once the process's output is copied.
+func (rt *Runtime) inherit(th *thread, st runner.Stream) (io.Writer, func()) {
 	if th.sink == nil {
 		if st == runner.Stdout {
-			return rt.cfg.Stdout
+			return rt.cfg.Stdout, nil
 		}
-		return rt.cfg.Stderr
+		return rt.cfg.Stderr, nil
 	}
-	w, done := th.sink.Writer(st)
-	*flush = append(*flush, done)
-	return w
+	return th.sink.Writer(st)
 }
 
 // echo prints what is about to start (-v).

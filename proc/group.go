@@ -451,9 +451,12 @@ func (st *starter) output(g *Group, p *Process, out Output, stderr bool) (*os.Fi
 		}
 		st.drainTo(g, r, func() { c.drain(r) })
 	case OutWriter:
-		w := out.W
+		w, done := out.W, out.Done
 		st.drainTo(g, r, func() {
 			defer r.Close()
+			if done != nil {
+				defer done()
+			}
 			// A write error (closed sink) drops the rest; keep reading so
 			// the child never blocks on a full pipe.
 			if _, err := io.Copy(w, r); err != nil {

@@ -65,6 +65,10 @@ type Output struct {
 	Path   string    // OutFile
 	Append bool      // OutFile
 	W      io.Writer // OutWriter
+	// Done, if set, is called once for OutWriter when everything the
+	// child wrote has been copied to W, before the group's Done is closed
+	// (a line writer flushes its last, unterminated line there).
+	Done func()
 }
 
 // Options are the settings of one Start that apply to the whole group.
