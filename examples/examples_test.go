@@ -122,13 +122,19 @@ func checkHeader(t *testing.T, script string) {
 	}
 }
 
-// runExample runs hazlua -j2 SCRIPT in the examples directory and returns
-// its stdout; the run must succeed, with nothing on stderr.
+// runExample runs hazlua -j2 -q SCRIPT in a copy of the examples
+// directory (examples such as build.lua write files) and returns its
+// stdout; the run must succeed, with nothing on stderr (-q: no summary).
 func runExample(t *testing.T, script string) string {
 	t.Helper()
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(".")); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, hazluaBin, jobsFlag, script)
+	cmd := exec.CommandContext(ctx, hazluaBin, jobsFlag, "-q", script)
+	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "NO_COLOR=1",
 		// A -race binary sleeps 1s at exit by default.
 		"GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))

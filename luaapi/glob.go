@@ -91,6 +91,9 @@ func hazGlob(L *lua.LState) int {
 // error is a *globPatternError; I/O errors are skipped. The task runner can
 // use it to expand a task's inputs and outputs.
 func globExpand(patterns []string) ([]string, error) {
+	if err := globCheck(patterns); err != nil {
+		return nil, err
+	}
 	g := &globber{seen: map[string]bool{}, dirs: map[string][]fs.DirEntry{}}
 	for _, pat := range patterns {
 		if pat == "" {
@@ -168,7 +171,7 @@ func compileGlob(pat string) (segs []globSeg, dirOnly, abs bool, err error) {
 			// The walker matches with filepath.Match: a pattern it
 			// rejects must fail here, not match nothing later.
 			if _, err := filepath.Match(s, ""); err != nil {
-				return nil, false, false, &globPatternError{Pattern: pat, Reason: err.Error()}
+				return nil, false, false, err
 			}
 		}
 		segs = append(segs, seg)
@@ -441,4 +444,24 @@ func (g *globber) walkAll(prefix string) {
 			g.walkAll(p)
 		}
 	}
+}
+
+// globCheck reports the first malformed pattern of patterns, without
+// reading the file system (haz.task checks its inputs with it).
+func globCheck(patterns []string) error {
+	for _, pat := range patterns {
+		if pat == "" {
+			return &globPatternError{pat, "empty pattern"}
+		}
+		alts, err := expandBraces(pat)
+		if err != nil {
+			return &globPatternError{pat, err.Error()}
+		}
+		for _, alt := range alts {
+			if _, _, _, err := compileGlob(alt); err != nil {
+				return &globPatternError{pat, err.Error()}
+			}
+		}
+	}
+	return nil
 }

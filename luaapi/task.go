@@ -154,6 +154,9 @@ func (rt *Runtime) taskOptions(L *lua.LState, fname string, o *lua.LTable, t *ru
 	t.Desc = str("desc")
 	lt.inputs = strList("inputs")
 	lt.outputs = strList("outputs")
+	if err := globCheck(append(append([]string(nil), lt.inputs...), lt.outputs...)); err != nil {
+		rt.defError(L, fname, "task %q: %v", t.Name, err)
+	}
 	lt.key = str("key")
 	t.Tags = strList("tags")
 	switch v := o.RawGetString("mutex").(type) {
@@ -267,7 +270,13 @@ func (rt *Runtime) runTask(ctx context.Context, tc *runner.TaskContext, fn *lua.
 			return ctx.Err()
 		}
 		msg := errorMessage(L, err)
-		return &taskError{msg: msg, definition: rt.defErrors[msg]}
+		def := rt.defErrors[msg]
+		// The VM raises Go's words when a context ends in a busy loop.
+		if to, ok := context.Cause(ctx).(*runner.TimeoutError); ok {
+			msg = strings.Replace(msg, context.DeadlineExceeded.Error(), fmt.Sprintf("timed out after %s", to.Timeout), 1)
+		}
+		msg = strings.Replace(msg, context.Canceled.Error(), "cancelled", 1)
+		return &taskError{msg: msg, definition: def}
 	}
 	rt.release(L)
 	return nil

@@ -137,8 +137,29 @@ func (m *Manager) Wait(ctx context.Context) error {
 // returns, no process started through any Manager is running.
 func (m *Manager) Shutdown() {
 	m.TerminateAll()
-	_ = m.Wait(context.Background())
-	if system.started.Load() {
-		sweepOrphans(m.cfg.Grace, m.killed.Load)
+	if !system.started.Load() {
+		_ = m.Wait(context.Background())
+		return
+	}
+	// While the groups end, terminate each orphan as it appears: a daemon
+	// can hold a group's output pipe open, and the group waits for that
+	// (up to the grace) before it ends.
+	ctx, stop := context.WithCancel(context.Background())
+	waited := make(chan struct{})
+	go func() { _ = m.Wait(ctx); close(waited) }()
+	termed := map[int]bool{}
+	for delay := time.Millisecond; ; delay = min(2*delay, 50*time.Millisecond) {
+		if m.killed.Load() {
+			killOrphans(true, nil)
+		} else {
+			killOrphans(false, termed)
+		}
+		select {
+		case <-waited:
+			stop()
+			sweepOrphans(m.cfg.Grace, m.killed.Load)
+			return
+		case <-time.After(delay):
+		}
 	}
 }
