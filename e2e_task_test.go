@@ -1,0 +1,669 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// End-to-end tests of tasks (SPEC S5, S6, S7): the task cap, signals and
+// failure policies with real process trees, and the output modes under
+// load. Helpers are in e2e_helpers_test.go and e2e_task_helpers_test.go.
+
+// TestTasksOverlap: four independent tasks that each run a 0.5 s child.
+// With -j4 they overlap, proved by a rendezvous (each meets the three
+// others before its sleep); with -j1 they never do, proved by a lock
+// directory that each child holds while it sleeps and by a count the
+// bodies keep. The elapsed time is only logged.
+func TestTasksOverlap(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		jobs string
+		body string
+		want string
+	}{
+		{"j4", "4", `
+mkfifos("a", "b", "c", "d")
+local names = {"a", "b", "c", "d"}
+for _, n in ipairs(names) do
+  haz.task(n, function(t)
+    meet(4, t.name)
+    haz.run{"sleep", "0.5"}
+  end)
+end
+haz.task("default", {deps = names, run = function() print("4 met") end})
+`, "[default] 4 met"},
+		{"j1", "1", `
+local running, peak = 0, 0
+local names = {"a", "b", "c", "d"}
+for _, n in ipairs(names) do
+  haz.task(n, function(t)
+    running = running + 1
+    peak = math.max(peak, running)
+    haz.run{"sh", "-c", "mkdir lock || exit 9; sleep 0.5; rmdir lock", name = "sleeper"}
+    running = running - 1
+  end)
+end
+haz.task("default", {deps = names, run = function() print("at most " .. peak .. " at once") end})
+`, "[default] at most 1 at once"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := writeScript(t, taskMeetLua+tt.body)
+			start := time.Now()
+			r := startHazlua(t, dir, nil, runOpts{}, "-q", "-j", tt.jobs)
+			code := r.exitCode(t)
+			lines := r.stderrLines(t)
+			t.Logf("-j%s: 4 tasks of 0.5 s took %v", tt.jobs, time.Since(start).Round(time.Millisecond))
+			checkNoGoTrace(t, lines)
+			if code != 0 {
+				t.Fatalf("exit status %d; stderr:\n%s", code, strings.Join(lines, "\n"))
+			}
+			if !r.stdout.waitEOF(deadline) {
+				t.Fatal("stdout still open")
+			}
+			if out := r.stdout.String(); out != tt.want {
+				t.Errorf("stdout:\n%s\nwant:\n%s", out, tt.want)
+			}
+		})
+	}
+}
+
+// taskTreeScript runs two tasks, each with a process tree (two background
+// sleeps and a daemon that left the group, see TREE) holding the FIFO, and
+// a third task that depends on the first. Each running task says ready on
+// stderr once its tree runs.
+const taskTreeScript = `
+local function tree(t)
+  local p = start(t.name, TREE)
+  t:log("ready")
+  p:wait()
+  print("not reached")
+end
+haz.task("t1", tree)
+haz.task("t2", tree)
+haz.task("after", {deps = {"t1"}, run = function() print("not reached") end})
+haz.task("default", {deps = {"t1", "t2", "after"}})
+`
+
+// TestTaskSignalStopsEverything: a stopping signal while tasks run process
+// trees: exit 128+n, the stopping line, each running task "interrupted" in
+// the summary and the others "not run (interrupted)", and no process left
+// (SPEC S6).
+func TestTaskSignalStopsEverything(t *testing.T) {
+	t.Parallel()
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		t.Run(strings.ToUpper(signalName(sig)), func(t *testing.T) {
+			dir := writeScript(t, taskTreeScript)
+			h := newHolders(t)
+			r := startHazlua(t, dir, h, runOpts{}, "-j4", "--grace", "1s")
+			r.stderr.waitFor(t, "stderr", regexp.MustCompile(`^\[t1\] ready$`))
+			r.stderr.waitFor(t, "stderr", regexp.MustCompile(`^\[t2\] ready$`))
+			h.expect(t, r.token, treeNames("t1", "t2")...)
+
+			r.signal(t, sig)
+			code := r.exitCode(t)
+			h.waitGone(t, r.token)
+			lines := r.stderrLines(t)
+			checkNoGoTrace(t, lines)
+			if want := 128 + int(sig); code != want {
+				t.Errorf("exit status %d, want %d; stderr:\n%s", code, want, strings.Join(lines, "\n"))
+			}
+			taskCheckLines(t, "stderr", lines, []*regexp.Regexp{
+				regexp.MustCompile(`^hazlua: received SIG` + strings.ToUpper(signalName(sig)) + `, stopping; .*1s`),
+				taskSummaryLine("t1", `interrupted`),
+				taskSummaryLine("t2", `interrupted`),
+				taskSummaryLine("after", `not run \(interrupted\)`),
+				regexp.MustCompile(`^hazlua: 0 succeeded, 2 interrupted, 2 not run in [0-9.]+s$`),
+			}, nil)
+			if out := r.stdout.String(); strings.Contains(out, "not reached") {
+				t.Errorf("a task went on after the signal; stdout:\n%s", out)
+			}
+		})
+	}
+}
+
+// TestTaskStubbornChild: a task's child ignores SIGTERM. Stopped by a
+// signal, hazlua SIGKILLs it after --grace; stopped by the task's timeout,
+// the same after the spawn's grace. Nothing survives either way.
+func TestTaskStubbornChild(t *testing.T) {
+	t.Parallel()
+	const stubborn = `[[trap '' TERM; sleep 1000 & echo ready; wait]]`
+	t.Run("signal", func(t *testing.T) {
+		dir := writeScript(t, `
+haz.task("default", function(t)
+  local p = start("stubborn", `+stubborn+`)
+  t:log("ready")
+  p:wait()
+end)
+`)
+		h := newHolders(t)
+		r := startHazlua(t, dir, h, runOpts{}, "--grace", "0.5s")
+		r.stderr.waitFor(t, "stderr", regexp.MustCompile(`^\[default\] ready$`))
+		h.expect(t, r.token, "stubborn")
+		start := time.Now()
+		r.signal(t, syscall.SIGINT)
+		code := r.exitCode(t)
+		h.waitGone(t, r.token)
+		t.Logf("hazlua exited %v after SIGINT (grace 0.5s)", time.Since(start).Round(time.Millisecond))
+		lines := r.stderrLines(t)
+		checkNoGoTrace(t, lines)
+		if code != 130 {
+			t.Errorf("exit status %d, want 130; stderr:\n%s", code, strings.Join(lines, "\n"))
+		}
+		taskCheckLines(t, "stderr", lines, []*regexp.Regexp{taskSummaryLine("default", "interrupted")}, nil)
+	})
+	t.Run("timeout", func(t *testing.T) {
+		dir := writeScript(t, `
+haz.task("default", {timeout = 0.5, run = function(t)
+  local p = start("stubborn", `+stubborn+`, {grace = 0.3})
+  p:wait()
+end})
+`)
+		h := newHolders(t)
+		r := startHazlua(t, dir, h, runOpts{}, "--grace", "60s")
+		code := r.exitCode(t)
+		h.expect(t, r.token, "stubborn")
+		h.waitGone(t, r.token)
+		lines := r.stderrLines(t)
+		checkNoGoTrace(t, lines)
+		if code != 1 {
+			t.Errorf("exit status %d, want 1; stderr:\n%s", code, strings.Join(lines, "\n"))
+		}
+		taskCheckLines(t, "stderr", lines, []*regexp.Regexp{
+			taskSummaryLine("default", `timed out after 500ms`),
+			regexp.MustCompile(`^hazlua: 0 succeeded, 1 timed out in [0-9.]+s$`),
+		}, nil)
+	})
+}
+
+// TestTaskSecondSignalKillsAtOnce: tasks' children ignore SIGTERM and the
+// grace is a minute; a second SIGINT kills everything at once.
+func TestTaskSecondSignalKillsAtOnce(t *testing.T) {
+	t.Parallel()
+	dir := writeScript(t, `
+local function stubborn(t)
+  local p = start(t.name, [[trap '' TERM; sleep 1000 & echo ready; wait]])
+  t:log("ready")
+  p:wait()
+end
+haz.task("s1", stubborn)
+haz.task("s2", stubborn)
+haz.task("default", {deps = {"s1", "s2"}})
+`)
+	h := newHolders(t)
+	r := startHazlua(t, dir, h, runOpts{}, "-j2", "--grace", "60s")
+	r.stderr.waitFor(t, "stderr", regexp.MustCompile(`^\[s1\] ready$`))
+	r.stderr.waitFor(t, "stderr", regexp.MustCompile(`^\[s2\] ready$`))
+	h.expect(t, r.token, "s1", "s2")
+	r.signal(t, syscall.SIGINT)
+	r.stderr.waitFor(t, "stderr", regexp.MustCompile(`stopping`))
+	select {
+	case <-r.done:
+		t.Fatalf("hazlua exited after the first SIGINT although its children ignore SIGTERM and the grace is 60s; stderr:\n%s", r.stderr)
+	default:
+	}
+	second := time.Now()
+	r.signal(t, syscall.SIGINT)
+	code := r.exitCode(t)
+	// Not a timing assertion: 60s of grace against a bound far below it.
+	if took := time.Since(second); took > 15*time.Second {
+		t.Errorf("hazlua took %s to exit after the second SIGINT; it should kill at once (grace 60s)", took.Round(time.Millisecond))
+	}
+	h.waitGone(t, r.token)
+	lines := r.stderrLines(t)
+	checkNoGoTrace(t, lines)
+	if code != 130 {
+		t.Errorf("exit status %d, want 130; stderr:\n%s", code, strings.Join(lines, "\n"))
+	}
+	taskCheckLines(t, "stderr", lines, []*regexp.Regexp{
+		regexp.MustCompile(`again`),
+		taskSummaryLine("s1", "interrupted"),
+		taskSummaryLine("s2", "interrupted"),
+	}, nil)
+}
+
+// TestTaskFailurePolicies: a task fails while others run process trees.
+// --fail-fast cancels them at once (their trees die, the summary says
+// "cancelled (fail-fast after bad)"); the default lets them finish and
+// starts nothing new; -k also starts what does not depend on the failure,
+// and the dependents name the root failure. Exit 1 in every case, and
+// nothing survives.
+func TestTaskFailurePolicies(t *testing.T) {
+	t.Parallel()
+	t.Run("fail-fast", func(t *testing.T) {
+		dir := writeScript(t, `
+local ready = 0
+local function tree(t)
+  local p = start(t.name, TREE)
+  ready = ready + 1
+  p:wait()
+  print("not reached")
+end
+haz.task("slow1", tree)
+haz.task("slow2", tree)
+haz.task("bad", function()
+  while ready < 2 do haz.sleep(0.01) end
+  haz.run{"sh", "-c", "echo 'why it failed' >&2; exit 3", name = "checker"}
+end)
+haz.task("later", function() print("not reached") end)
+haz.task("default", {deps = {"slow1", "slow2", "bad", "later"}})
+`)
+		h := newHolders(t)
+		r := startHazlua(t, dir, h, runOpts{}, "-j3", "--fail-fast", "--grace", "1s")
+		code := r.exitCode(t)
+		h.expect(t, r.token, treeNames("slow1", "slow2")...)
+		h.waitGone(t, r.token)
+		lines := r.stderrLines(t)
+		checkNoGoTrace(t, lines)
+		if code != 1 {
+			t.Errorf("exit status %d, want 1; stderr:\n%s", code, strings.Join(lines, "\n"))
+		}
+		taskCheckLines(t, "stderr", lines, []*regexp.Regexp{
+			taskSummaryLine("slow1", `cancelled \(fail-fast after bad\)`),
+			taskSummaryLine("slow2", `cancelled \(fail-fast after bad\)`),
+			taskSummaryLine("bad", `failed: build\.lua:14: haz\.run: "checker" exited with status 3`),
+			regexp.MustCompile(`^  \| why it failed$`),
+			taskSummaryLine("later", `not run \(stopped after bad failed\)`),
+			regexp.MustCompile(`^hazlua: 0 succeeded, 1 failed, 2 cancelled, 2 not run in [0-9.]+s$`),
+		}, nil)
+		if out := r.stdout.String(); strings.Contains(out, "not reached") {
+			t.Errorf("stdout:\n%s", out)
+		}
+	})
+	t.Run("default", func(t *testing.T) {
+		// "slow" goes on once "bad" has failed (and a moment more, so that
+		// a wrongly started "later" would be seen), then runs a child: it
+		// was not cancelled.
+		dir := writeScript(t, `
+local failed = false
+haz.task("slow", function()
+  start("slow", "echo ready; exec sleep 1000")
+  while not failed do haz.sleep(0.01) end
+  haz.sleep(0.3)
+  haz.run{"sh", "-c", HOLD .. "echo slow finished", "slowchild"}
+end)
+haz.task("bad", function()
+  failed = true
+  error("broken")
+end)
+haz.task("later", function() haz.run{"sh", "-c", HOLD .. "echo later ran", "later"} end)
+haz.task("default", {deps = {"slow", "bad", "later"}})
+`)
+		h := newHolders(t)
+		r := startHazlua(t, dir, h, runOpts{}, "-j2", "--grace", "1s")
+		code := r.exitCode(t)
+		h.expect(t, r.token, "slow", "slowchild")
+		h.waitGone(t, r.token)
+		lines := r.stderrLines(t)
+		checkNoGoTrace(t, lines)
+		if code != 1 {
+			t.Errorf("exit status %d, want 1; stderr:\n%s", code, strings.Join(lines, "\n"))
+		}
+		taskCheckLines(t, "stderr", lines, []*regexp.Regexp{
+			taskSummaryLine("bad", `failed: build\.lua:12: broken`),
+			taskSummaryLine("later", `not run \(stopped after bad failed\)`),
+			taskSummaryLine("default", `not run \(dependency bad failed\)`),
+			regexp.MustCompile(`^hazlua: 1 succeeded, 1 failed, 2 not run in [0-9.]+s$`),
+		}, []*regexp.Regexp{regexp.MustCompile(`task slow `)})
+		taskCheckLines(t, "stdout", r.stdout.all(), []*regexp.Regexp{regexp.MustCompile(`^\[slow\] slow finished$`)},
+			[]*regexp.Regexp{regexp.MustCompile(`later ran`)})
+		if h.seen["later"] {
+			t.Errorf("task later started a process after bad failed")
+		}
+	})
+	t.Run("keep-going", func(t *testing.T) {
+		dir := writeScript(t, `
+haz.task("bad", function()
+  haz.run{"sh", "-c", "echo compiling; echo 'main.c:3: error' >&2; exit 1", name = "cc"}
+end)
+haz.task("mid", {deps = {"bad"}, run = function() print("not reached") end})
+haz.task("top", {deps = {"mid"}, run = function() print("not reached") end})
+haz.task("indep", function() haz.run{"sh", "-c", HOLD .. "echo indep ran", "indep"} end)
+haz.task("after", {deps = {"indep"}, run = function() haz.run{"sh", "-c", HOLD .. "echo after ran", "after"} end})
+haz.task("default", {deps = {"top", "after"}})
+`)
+		h := newHolders(t)
+		r := startHazlua(t, dir, h, runOpts{}, "-j1", "-k")
+		code := r.exitCode(t)
+		h.expect(t, r.token, "indep", "after")
+		h.waitGone(t, r.token)
+		lines := r.stderrLines(t)
+		checkNoGoTrace(t, lines)
+		if code != 1 {
+			t.Errorf("exit status %d, want 1; stderr:\n%s", code, strings.Join(lines, "\n"))
+		}
+		taskCheckLines(t, "stderr", lines, []*regexp.Regexp{
+			regexp.MustCompile(`^\[bad\] main\.c:3: error$`),
+			taskSummaryLine("bad", `failed: build\.lua:4: haz\.run: "cc" exited with status 1`),
+			regexp.MustCompile(`^  \| compiling$`),
+			regexp.MustCompile(`^  \| main\.c:3: error$`),
+			taskSummaryLine("mid", `not run \(dependency bad failed\)`),
+			taskSummaryLine("top", `not run \(dependency bad failed\)`),
+			taskSummaryLine("default", `not run \(dependency bad failed\)`),
+			regexp.MustCompile(`^hazlua: 2 succeeded, 1 failed, 3 not run in [0-9.]+s$`),
+		}, []*regexp.Regexp{regexp.MustCompile(`dependency mid failed`)})
+		taskCheckLines(t, "stdout", r.stdout.all(), []*regexp.Regexp{
+			regexp.MustCompile(`^\[indep\] indep ran$`),
+			regexp.MustCompile(`^\[after\] after ran$`),
+		}, []*regexp.Regexp{regexp.MustCompile(`not reached`)})
+	})
+	t.Run("quiet", func(t *testing.T) {
+		dir := writeScript(t, `
+haz.task("default", function()
+  print("some output")
+  error("it broke")
+end)
+`)
+		r := startHazlua(t, dir, nil, runOpts{}, "-q")
+		code := r.exitCode(t)
+		lines := r.stderrLines(t)
+		if code != 1 {
+			t.Errorf("exit status %d, want 1", code)
+		}
+		if want := "hazlua: task default failed: build.lua:5: it broke"; strings.Join(lines, "\n") != want {
+			t.Errorf("stderr with -q:\n%s\nwant only the error:\n%s", strings.Join(lines, "\n"), want)
+		}
+	})
+}
+
+// taskOutputScript runs one task per name in haz.args: each writes the lines of
+// NAME-c.txt through a child (cat, whose writes cut lines anywhere) and, at
+// the same time, the lines of NAME-p.txt with print, from a haz.parallel
+// branch. The tasks first meet, so that they all write at once.
+const taskOutputScript = `
+local names = haz.args
+mkfifos(unpack(names))
+for _, n in ipairs(names) do
+  haz.task(n, function(t)
+    meet(#names, t.name)
+    haz.parallel(function()
+      haz.run{"cat", t.name .. "-c.txt"}
+    end, function()
+      local data = assert(haz.fs.read(t.name .. "-p.txt"))
+      for line in data:gmatch("([^\n]*)\n") do print(line) end
+    end)
+  end)
+end
+haz.task("default", {deps = names})
+`
+
+// TestPrefixedOutputUnderLoad: 8 tasks at once, each with a child and a
+// print loop writing 2,000 lines of 100 to 70,000 bytes between them.
+// Every line of stdout must be "[task] " followed by a whole line that
+// task wrote, or one piece of a line longer than 64 KiB; put back
+// together, each producer's lines come out complete and in order.
+func TestPrefixedOutputUnderLoad(t *testing.T) {
+	t.Parallel()
+	const tasks, lines = 8, 1000 // per producer: 2 producers per task
+	dir := writeScript(t, taskMeetLua+taskOutputScript)
+	prods := taskMakeProducers(t, dir, tasks, lines, taskLineLength)
+	byName := map[string]*taskProducer{}
+	for _, p := range prods {
+		byName[p.name] = p
+	}
+
+	start := time.Now()
+	r := startHazlua(t, dir, nil, runOpts{}, append([]string{"-q", "-j8", "--"}, taskNames(tasks)...)...)
+	code := r.exitCode(t)
+	errLines := r.stderrLines(t)
+	if !r.stdout.waitEOF(deadline) {
+		t.Fatal("stdout still open")
+	}
+	t.Logf("%d tasks × %d lines took %v", tasks, 2*lines, time.Since(start).Round(time.Millisecond))
+	checkNoGoTrace(t, errLines)
+	if code != 0 {
+		t.Fatalf("exit status %d; stderr:\n%s", code, strings.Join(errLines, "\n"))
+	}
+
+	got := map[string][]string{}  // producer → lines put back together
+	lastPiece := map[string]int{} // producer → length of its last piece
+	bad := 0
+	for n, line := range r.stdout.all() {
+		fail := func(format string, a ...any) {
+			if bad++; bad <= 5 {
+				if len(line) > 200 {
+					line = line[:200] + "..."
+				}
+				t.Errorf("stdout line %d: %s: %q", n+1, fmt.Sprintf(format, a...), line)
+			}
+		}
+		task, piece, ok := strings.Cut(line, " ")
+		if !ok || !strings.HasPrefix(task, "[") || !strings.HasSuffix(task, "]") {
+			fail("no [task] prefix")
+			continue
+		}
+		task = task[1 : len(task)-1]
+		if len(piece) > 64<<10 {
+			fail("a piece of %d bytes, more than 64 KiB", len(piece))
+		}
+		if m := taskHeaderRe.FindStringSubmatch(piece); m != nil {
+			p := byName[m[1]]
+			if p == nil || p.task != task {
+				fail("a line of %s under the prefix of task %s", m[1], task)
+				continue
+			}
+			got[p.name] = append(got[p.name], piece)
+			lastPiece[p.name] = len(piece)
+			continue
+		}
+		p := taskOwnerOf(prods, piece)
+		if p == nil || p.task != task || len(got[p.name]) == 0 {
+			fail("a piece that is not the rest of a line of task %s", task)
+			continue
+		}
+		// Only a line longer than 64 KiB is cut, into 64 KiB pieces (a cut
+		// may move back to the start of a UTF-8 sequence; these are ASCII).
+		if lastPiece[p.name] < 64<<10-3 {
+			fail("the rest of a line of %s whose previous piece has only %d bytes: a line cut short", p.name, lastPiece[p.name])
+		}
+		got[p.name][len(got[p.name])-1] += piece
+		lastPiece[p.name] = len(piece)
+	}
+	for _, p := range prods {
+		g := got[p.name]
+		if len(g) != len(p.lines) {
+			t.Errorf("%s: %d lines, want %d", p.name, len(g), len(p.lines))
+		}
+		for i := range min(len(g), len(p.lines)) {
+			if g[i] != p.lines[i] {
+				t.Errorf("%s: line %d differs (%d bytes, want %d)", p.name, i, len(g[i]), len(p.lines[i]))
+				break
+			}
+		}
+	}
+}
+
+// TestGroupedOutput: with -o grouped, tasks that write at the same time
+// (they meet first) still come out as one block each, holding exactly
+// what the task wrote; one task writes more than hazlua keeps in memory.
+func TestGroupedOutput(t *testing.T) {
+	t.Parallel()
+	const tasks = 4
+	dir := writeScript(t, taskMeetLua+taskOutputScript)
+	prods := taskMakeProducers(t, dir, tasks, 300, func(seed, i int) int {
+		if seed == 0 {
+			return 20000 // t1's child: 6 MB, more than a task's output held in memory
+		}
+		return 50 + (seed*31+i*17)%300
+	})
+
+	r := startHazlua(t, dir, nil, runOpts{}, append([]string{"-q", "-j4", "-o", "grouped", "--"}, taskNames(tasks)...)...)
+	code := r.exitCode(t)
+	errLines := r.stderrLines(t)
+	checkNoGoTrace(t, errLines)
+	if code != 0 {
+		t.Fatalf("exit status %d; stderr:\n%s", code, strings.Join(errLines, "\n"))
+	}
+	if !r.stdout.waitEOF(deadline) {
+		t.Fatal("stdout still open")
+	}
+	taskCheckGroups(t, r.stdout.all(), prods)
+}
+
+// taskCheckGroups checks that lines (grouped stdout, unprefixed) are one block
+// per task, each holding exactly the lines of the task's producers, each
+// producer's in order.
+func taskCheckGroups(t *testing.T, lines []string, prods []*taskProducer) {
+	t.Helper()
+	byName := map[string]*taskProducer{}
+	for _, p := range prods {
+		byName[p.name] = p
+	}
+	seen := map[string]bool{}
+	var order []string
+	next := map[string]int{}
+	cur := ""
+	for n, line := range lines {
+		m := taskHeaderRe.FindStringSubmatch(line)
+		if m == nil || byName[m[1]] == nil {
+			t.Fatalf("stdout line %d is not a line a task wrote: %.100q", n+1, line)
+		}
+		p := byName[m[1]]
+		if p.task != cur {
+			if seen[p.task] {
+				t.Fatalf("stdout line %d: task %s's output resumes after task %s's: its block was split (blocks so far: %v)", n+1, p.task, cur, order)
+			}
+			seen[p.task] = true
+			order = append(order, p.task)
+			cur = p.task
+		}
+		i := next[p.name]
+		if i >= len(p.lines) || p.lines[i] != line {
+			t.Fatalf("stdout line %d: not line %d of %s", n+1, i, p.name)
+		}
+		next[p.name]++
+	}
+	for _, p := range prods {
+		if next[p.name] != len(p.lines) {
+			t.Errorf("%s: %d lines, want %d", p.name, next[p.name], len(p.lines))
+		}
+	}
+	t.Logf("blocks in order: %v", order)
+}
+
+// TestRawOutput: with -o raw, a task's child writes to hazlua's own stdout
+// (the same pipe, no copy through hazlua), and lines are unprefixed; in
+// prefixed mode it writes to a pipe of hazlua's.
+func TestRawOutput(t *testing.T) {
+	t.Parallel()
+	dir := writeScript(t, `
+haz.task("default", function()
+  print("from print")
+  haz.run{"sh", "-c", "echo from child; readlink /proc/self/fd/1"}
+end)
+`)
+	for _, mode := range []string{"raw", "prefixed"} {
+		t.Run(mode, func(t *testing.T) {
+			pr, pw, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer pr.Close()
+			var st syscall.Stat_t
+			if err := syscall.Fstat(int(pw.Fd()), &st); err != nil {
+				t.Fatal(err)
+			}
+			ours := "pipe:[" + strconv.FormatUint(st.Ino, 10) + "]"
+			r := startHazlua(t, dir, nil, runOpts{stdout: pw}, "-q", "-o", mode)
+			pw.Close()
+			out, err := io.ReadAll(bufio.NewReader(pr))
+			if err != nil {
+				t.Fatal(err)
+			}
+			code := r.exitCode(t)
+			lines := r.stderrLines(t)
+			checkNoGoTrace(t, lines)
+			if code != 0 {
+				t.Fatalf("exit status %d; stderr:\n%s", code, strings.Join(lines, "\n"))
+			}
+			got := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
+			if len(got) != 3 {
+				t.Fatalf("stdout:\n%s\nwant 3 lines", out)
+			}
+			if mode == "raw" {
+				if got[0] != "from print" || got[1] != "from child" || got[2] != ours {
+					t.Errorf("stdout:\n%s\nwant from print, from child, %s (the child's stdout is hazlua's)", out, ours)
+				}
+			} else {
+				if got[0] != "[default] from print" || got[1] != "[default] from child" || got[2] == "[default] "+ours {
+					t.Errorf("stdout:\n%s\nwant prefixed lines, and the child's stdout not hazlua's %s", out, ours)
+				}
+			}
+		})
+	}
+}
+
+// TestTaskDaemonDoesNotDelayTheEnd: a task's child leaves a daemon (TREE:
+// it calls setsid, so it is out of the group, and keeps the task's output
+// pipe open). It dies at the first SIGTERM, like everything else, so
+// neither a SIGINT nor the normal end of the run has any reason to wait
+// out the grace period (20 s here) before hazlua exits.
+func TestTaskDaemonDoesNotDelayTheEnd(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		body string
+		sig  bool // stop the run with SIGINT once the tree runs
+		want int
+	}{
+		{"SIGINT", `
+haz.task("default", function(t)
+  local p = start("tree", TREE)
+  t:log("ready")
+  p:wait()
+end)
+`, true, 130},
+		{"end-of-run", `
+haz.task("default", function(t)
+  start("tree", TREE)
+end)
+`, false, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := writeScript(t, tt.body)
+			h := newHolders(t)
+			r := startHazlua(t, dir, h, runOpts{}, "--grace", "20s")
+			what := "its task ended"
+			if tt.sig {
+				what = "SIGINT"
+				r.stderr.waitFor(t, "stderr", regexp.MustCompile(`^\[default\] ready$`))
+				h.expect(t, r.token, treeNames("tree")...)
+				r.signal(t, syscall.SIGINT)
+			}
+			from := time.Now()
+			// Not a timing assertion: 20 s of grace against a bound far
+			// below it, to tell "terminated" from "waited the grace".
+			select {
+			case <-r.done:
+			case <-time.After(4 * time.Second):
+				t.Errorf("hazlua still runs 4s after %s (grace 20s): it waits out the grace period although every process it started dies at SIGTERM; processes:%s",
+					what, survivorList(r.token))
+				// Two SIGINTs kill at once (the first one if not sent yet).
+				r.signal(t, syscall.SIGINT)
+				if !tt.sig {
+					r.stderr.waitFor(t, "stderr", regexp.MustCompile(`stopping`))
+					r.signal(t, syscall.SIGINT)
+				}
+			}
+			code := r.exitCode(t)
+			t.Logf("hazlua exited %v after %s", time.Since(from).Round(time.Millisecond), what)
+			h.expect(t, r.token, treeNames("tree")...)
+			h.waitGone(t, r.token)
+			lines := r.stderrLines(t)
+			checkNoGoTrace(t, lines)
+			if code != tt.want && !t.Failed() {
+				t.Errorf("exit status %d, want %d; stderr:\n%s", code, tt.want, strings.Join(lines, "\n"))
+			}
+		})
+	}
+}
