@@ -7,6 +7,7 @@ import (
 )
 
 func TestReplaceSection(t *testing.T) {
+	startMarker, endMarker := coreMarkers.start, coreMarkers.end
 	section := startMarker + "\nnew\n" + endMarker + "\n"
 	cases := []struct{ name, doc, want string }{
 		{"empty", "", section},
@@ -15,12 +16,12 @@ func TestReplaceSection(t *testing.T) {
 			"# B\n\n" + section + "\n## other\n"},
 	}
 	for _, c := range cases {
-		got, err := replaceSection(c.doc, section)
+		got, err := replaceSection(c.doc, coreMarkers, section)
 		if err != nil || got != c.want {
 			t.Errorf("%s: got %q, %v; want %q", c.name, got, err, c.want)
 		}
 	}
-	if _, err := replaceSection(endMarker+startMarker, section); err == nil {
+	if _, err := replaceSection(endMarker+startMarker, coreMarkers, section); err == nil {
 		t.Error("markers out of order: no error")
 	}
 }

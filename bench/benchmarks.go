@@ -4,10 +4,19 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"time"
 )
 
-// benchmarkNames lists the benchmarks in the order they run.
-var benchmarkNames = []string{"startup", "spawn", "pipe", "capture"}
+// Benchmarks come in groups, each with its own section of the report file:
+// core (the process layer: startup, spawn, pipe, capture) and tasks (the
+// task runner against ninja, make and go-task; see tasks.go).
+var (
+	coreNames = []string{"startup", "spawn", "pipe", "capture"}
+	taskNames = []string{"task-chain", "task-fanout", "task-body", "task-spawn"}
+	groups    = map[string][]string{"core": coreNames, "tasks": taskNames}
+	// benchmarkNames lists the benchmarks in the order they run.
+	benchmarkNames = slices.Concat(coreNames, taskNames)
+)
 
 func isBenchmark(name string) bool { return slices.Contains(benchmarkNames, name) }
 
@@ -18,6 +27,13 @@ type variant struct {
 	hazlua bool
 	preErr string // an error known before running (hazlua did not build)
 	expect string // if set, trimmed stdout must equal it
+
+	key   string // names the variant for evaluation (tasks group)
+	tasks int    // how many tasks the variant's input declares (tasks group)
+	// fallback replaces the variant when its warm-up run takes longer than
+	// slowAfter (go-task at 10,000 tasks).
+	fallback  *variant
+	slowAfter time.Duration
 }
 
 // benchmark is one comparison. variants[0] is hazlua.

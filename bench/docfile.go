@@ -7,18 +7,21 @@ import (
 	"strings"
 )
 
-// The report owns the part of the output file between these markers; other
-// benchmark groups keep their own sections in the same file.
-const (
-	startMarker = "<!-- bench:core:start -->"
-	endMarker   = "<!-- bench:core:end -->"
+// markers delimit the part of the output file that one benchmark group
+// owns; each group keeps its own section in the same file and leaves the
+// rest alone.
+type markers struct{ start, end string }
+
+var (
+	coreMarkers  = markers{"<!-- bench:core:start -->", "<!-- bench:core:end -->"}
+	tasksMarkers = markers{"<!-- bench:tasks:start -->", "<!-- bench:tasks:end -->"}
 )
 
-// writeSection puts body between the markers in path: it replaces the old
-// section if there is one, appends a new one otherwise, and creates the file
-// with a title if it does not exist.
-func writeSection(path, body string) error {
-	section := startMarker + "\n" + strings.TrimRight(body, "\n") + "\n" + endMarker + "\n"
+// writeSection puts body between the markers mk in path: it replaces the
+// old section if there is one, appends a new one otherwise, and creates the
+// file with a title if it does not exist.
+func writeSection(path string, mk markers, body string) error {
+	section := mk.start + "\n" + strings.TrimRight(body, "\n") + "\n" + mk.end + "\n"
 	old, err := os.ReadFile(path)
 	var text string
 	switch {
@@ -27,7 +30,7 @@ func writeSection(path, body string) error {
 	case err != nil:
 		return err
 	default:
-		text, err = replaceSection(string(old), section)
+		text, err = replaceSection(string(old), mk, section)
 		if err != nil {
 			return fmt.Errorf("%s: %v", path, err)
 		}
@@ -43,9 +46,9 @@ func writeSection(path, body string) error {
 }
 
 // replaceSection swaps the marked section of doc for section, or appends it.
-func replaceSection(doc, section string) (string, error) {
-	start := strings.Index(doc, startMarker)
-	end := strings.Index(doc, endMarker)
+func replaceSection(doc string, mk markers, section string) (string, error) {
+	start := strings.Index(doc, mk.start)
+	end := strings.Index(doc, mk.end)
 	switch {
 	case start < 0 && end < 0:
 		if doc != "" && !strings.HasSuffix(doc, "\n") {
@@ -56,9 +59,9 @@ func replaceSection(doc, section string) (string, error) {
 		}
 		return doc + section, nil
 	case start < 0 || end < start:
-		return "", fmt.Errorf("markers %s and %s are missing or out of order", startMarker, endMarker)
+		return "", fmt.Errorf("markers %s and %s are missing or out of order", mk.start, mk.end)
 	}
-	after := doc[end+len(endMarker):]
+	after := doc[end+len(mk.end):]
 	after = strings.TrimPrefix(after, "\n")
 	return doc[:start] + section + after, nil
 }

@@ -6,6 +6,7 @@
 //	go run ./bench                    # every benchmark, 5 rounds, full sizes
 //	go run ./bench -quick             # smaller sizes and fewer repetitions
 //	go run ./bench -only startup,spawn
+//	go run ./bench -only tasks          # the task-runner group only
 //	go run ./bench -rounds 9 -out docs/BENCHMARKS.md
 //	go run ./bench -hazlua /path/to/hazlua -out -   # a prebuilt binary; print only
 //
@@ -21,6 +22,14 @@
 // program), spawn (1000 sequential /bin/true: haz.run vs os/exec vs bash),
 // pipe (1 GiB through head|cat|cat|wc: haz.pipe vs bash) and capture
 // (256 MiB captured: hazlua vs lua5.4 io.popen, wall time and peak RSS).
+//
+// The tasks group (-only tasks, or its benchmarks task-chain, task-fanout,
+// task-body, task-spawn) compares hazlua's task runner with ninja, make and
+// go-task on generated task graphs; it installs ninja-build and make with
+// apt-get and go-task with go install when they are missing, and writes its
+// own section between <!-- bench:tasks:start --> and <!-- bench:tasks:end -->
+// (see tasks.go and taskinputs.go). Every binary is built with
+// CGO_ENABLED=0.
 //
 // A hazlua variant that fails to build or run does not stop the run: its cell
 // in the report reads "error: ..." and the anchors are still measured.
@@ -53,7 +62,7 @@ func parseFlags() (config, error) {
 		quick bool
 	)
 	flag.IntVar(&cfg.rounds, "rounds", 5, "rounds per benchmark (-quick: 3 unless given); each round runs every variant once, alternating")
-	flag.StringVar(&only, "only", "", "comma-separated benchmarks to run ("+strings.Join(benchmarkNames, ", ")+")")
+	flag.StringVar(&only, "only", "", "comma-separated benchmarks or groups to run (groups: core, tasks; benchmarks: "+strings.Join(benchmarkNames, ", ")+")")
 	flag.StringVar(&out, "out", "docs/BENCHMARKS.md", "Markdown file to update (relative to the module root); \"\" or \"-\": print only")
 	flag.BoolVar(&quick, "quick", false, "smaller sizes and fewer repetitions, to check the harness")
 	flag.StringVar(&cfg.hazlua, "hazlua", "", "measure this hazlua binary instead of building one with `go build .`")
@@ -76,22 +85,39 @@ func parseFlags() (config, error) {
 			cfg.rounds = 3
 		}
 	}
-	cfg.only = map[string]bool{}
-	for _, name := range strings.Split(only, ",") {
-		name = strings.TrimSpace(name)
-		if name == "" {
-			continue
-		}
-		if !isBenchmark(name) {
-			return cfg, fmt.Errorf("-only: unknown benchmark %q (have %s)", name, strings.Join(benchmarkNames, ", "))
-		}
-		cfg.only[name] = true
+	selected, err := parseOnly(only)
+	if err != nil {
+		return cfg, err
 	}
+	cfg.only = selected
 	if out != "" && out != "-" {
 		cfg.out = out
 	}
 	cfg.command = commandLine()
 	return cfg, nil
+}
+
+// parseOnly turns -only's list of benchmarks and groups into the set of
+// benchmarks to run; empty means every one.
+func parseOnly(only string) (map[string]bool, error) {
+	set := map[string]bool{}
+	for _, name := range strings.Split(only, ",") {
+		name = strings.TrimSpace(name)
+		if name == "" {
+			continue
+		}
+		if members, ok := groups[name]; ok {
+			for _, m := range members {
+				set[m] = true
+			}
+			continue
+		}
+		if !isBenchmark(name) {
+			return nil, fmt.Errorf("-only: unknown benchmark %q (have groups core, tasks and benchmarks %s)", name, strings.Join(benchmarkNames, ", "))
+		}
+		set[name] = true
+	}
+	return set, nil
 }
 
 // flagSet reports whether the named flag was given on the command line.
@@ -122,6 +148,19 @@ func main() {
 	}
 }
 
+// selected reports whether the benchmark called name runs.
+func (cfg config) selected(name string) bool { return len(cfg.only) == 0 || cfg.only[name] }
+
+// anySelected reports whether any benchmark of names runs.
+func (cfg config) anySelected(names []string) bool {
+	for _, n := range names {
+		if cfg.selected(n) {
+			return true
+		}
+	}
+	return false
+}
+
 func run(cfg config) error {
 	root, err := findModuleRoot()
 	if err != nil {
@@ -130,7 +169,8 @@ func run(cfg config) error {
 	if cfg.out != "" && !filepath.IsAbs(cfg.out) {
 		cfg.out = filepath.Join(root, cfg.out)
 	}
-	tools := ensureTools()
+	core, tasks := cfg.anySelected(coreNames), cfg.anySelected(taskNames)
+	tools := ensureTools(core, tasks)
 
 	tmp, err := os.MkdirTemp("", "hazlua-bench-")
 	if err != nil {
@@ -142,27 +182,53 @@ func run(cfg config) error {
 	if err != nil {
 		return err
 	}
-	scripts, err := writeScripts(tmp, cfg.sizes)
-	if err != nil {
-		return err
-	}
+	m := machineInfo(tools)
 
-	var results []benchResult
-	for _, b := range benchmarks(bins, scripts, cfg.sizes) {
-		if len(cfg.only) > 0 && !cfg.only[b.name] {
-			continue
+	// Each group renders and writes its own section, so that -only of one
+	// group leaves the other's section of the file as it was.
+	type section struct {
+		mk     markers
+		report string
+	}
+	var sections []section
+	if core {
+		scripts, err := writeScripts(tmp, cfg.sizes)
+		if err != nil {
+			return err
 		}
-		results = append(results, runBenchmark(b, cfg, tools, tmp))
+		var results []benchResult
+		for _, b := range benchmarks(bins, scripts, cfg.sizes) {
+			if cfg.selected(b.name) {
+				results = append(results, runBenchmark(b, cfg, tools, tmp))
+			}
+		}
+		sections = append(sections, section{coreMarkers, renderReport(cfg, m, results)})
+	}
+	if tasks {
+		in, err := writeTaskInputs(filepath.Join(tmp, "tasks"), cfg.sizes)
+		if err != nil {
+			return err
+		}
+		var results []benchResult
+		for _, b := range taskBenchmarks(bins, tools, in, cfg.sizes) {
+			if cfg.selected(b.name) {
+				results = append(results, runBenchmark(b, cfg, tools, in.root))
+			}
+		}
+		sections = append(sections, section{tasksMarkers, renderTasksReport(cfg, m, bins, sourceState(root), results)})
 	}
 
-	report := renderReport(cfg, machineInfo(tools), results)
-	fmt.Println()
-	fmt.Print(report)
+	for _, s := range sections {
+		fmt.Println()
+		fmt.Print(s.report)
+	}
 	if cfg.out == "" {
 		return nil
 	}
-	if err := writeSection(cfg.out, report); err != nil {
-		return err
+	for _, s := range sections {
+		if err := writeSection(cfg.out, s.mk, s.report); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintf(os.Stderr, "bench: wrote %s\n", cfg.out)
 	return nil

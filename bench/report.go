@@ -79,12 +79,12 @@ func ranStartup(results []benchResult) bool {
 	return false
 }
 
-// displayCommand shows a variant's command with temporary paths shortened
-// to their base names, as a reader would type it.
+// displayCommand shows a variant's command with temporary paths and the
+// program's directory shortened to base names, as a reader would type it.
 func displayCommand(v variant) string {
 	argv := make([]string, len(v.argv))
 	for i, a := range v.argv {
-		if strings.Contains(a, "/hazlua-bench-") {
+		if i == 0 || strings.Contains(a, "/hazlua-bench-") {
 			a = a[strings.LastIndex(a, "/")+1:]
 		}
 		argv[i] = a

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -13,6 +14,7 @@ type variantResult struct {
 	fastest time.Duration   // the fastest single run seen
 	rss     []int64         // peak RSS per round, bytes (not for startup)
 	err     string          // "error: ..." when the variant failed; then no figures
+	note    string          // why the variant was replaced by its fallback
 }
 
 func (r *variantResult) ok() bool              { return r.err == "" && len(r.walls) > 0 }
@@ -39,6 +41,9 @@ func runBenchmark(b benchmark, cfg config, tools toolSet, dir string) benchResul
 		if r.preErr != "" {
 			r.err = r.preErr
 			continue
+		}
+		if r.fallback != nil {
+			tryFallback(r, dir)
 		}
 		if _, err := measureOne(r, dir); err != nil {
 			r.err = errorCell(err, dir)
@@ -77,6 +82,26 @@ func runBenchmark(b benchmark, cfg config, tools toolSet, dir string) benchResul
 		}
 	}
 	return br
+}
+
+// tryFallback runs r once with a time limit of r.slowAfter, and replaces r's
+// variant by its fallback when that run is over the limit. The run is not
+// timed for the report; a failure that is not slowness is left for the
+// warm-up to report.
+func tryFallback(r *variantResult, dir string) {
+	progress("bench: %s: trying it at %d tasks (limit %s)", r.label, r.tasks, r.slowAfter)
+	m, err := runOnceWithin(dir, r.argv, r.slowAfter)
+	slow := errors.Is(err, errTimedOut) || (err == nil && m.wall > r.slowAfter)
+	if !slow {
+		return
+	}
+	took := "took " + formatDuration(m.wall)
+	if err != nil {
+		took = "did not finish in " + formatDuration(r.slowAfter)
+	}
+	r.note = fmt.Sprintf("at %d tasks one run %s (over %s), so it is measured at %d tasks", r.tasks, took, formatDuration(r.slowAfter), r.fallback.tasks)
+	r.variant = *r.fallback
+	progress("bench: %s: %s", r.label, r.note)
 }
 
 // errorCell is the report's text for a failed variant, with the temporary

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -25,7 +26,16 @@ type measurement struct {
 // reaped and taking its peak RSS from wait4's rusage. A non-zero exit is an
 // error whose text is the first line of stderr.
 func runOnce(dir string, argv []string) (measurement, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
+	return runOnceWithin(dir, argv, runTimeout)
+}
+
+// errTimedOut is the error of a run killed at its time limit.
+var errTimedOut = errors.New("timed out")
+
+// runOnceWithin is runOnce with a time limit of its own: a run still going
+// after timeout is killed and its error wraps errTimedOut.
+func runOnceWithin(dir string, argv []string, timeout time.Duration) (measurement, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Dir = dir
@@ -35,6 +45,7 @@ func runOnce(dir string, argv []string) (measurement, error) {
 	cmd.Stderr = stderr
 	cmd.WaitDelay = 5 * time.Second
 
+	resetPeakRSS()
 	start := time.Now()
 	err := cmd.Run()
 	wall := time.Since(start)
@@ -46,16 +57,26 @@ func runOnce(dir string, argv []string) (measurement, error) {
 		}
 	}
 	if err != nil {
-		return m, runError(err, stderr.String(), stdout.String(), ctx.Err())
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return m, fmt.Errorf("%w after %s", errTimedOut, timeout)
+		}
+		return m, runError(err, stderr.String(), stdout.String())
 	}
 	return m, nil
 }
 
+// resetPeakRSS returns the harness's memory to the OS and resets its peak
+// RSS to its current RSS (clear_refs 5). Go starts children with vfork
+// semantics, sharing the harness's memory until exec, and Linux carries that
+// memory's high-water mark into the child's ru_maxrss: without the reset
+// every child's peak RSS would be at least the harness's own peak.
+func resetPeakRSS() {
+	debug.FreeOSMemory()
+	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+}
+
 // runError turns a failed run into one line.
-func runError(err error, stderr, stdout string, ctxErr error) error {
-	if errors.Is(ctxErr, context.DeadlineExceeded) {
-		return fmt.Errorf("timed out after %s", runTimeout)
-	}
+func runError(err error, stderr, stdout string) error {
 	if line := firstLine(stderr); line != "" {
 		return errors.New(line)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 )
 
@@ -11,26 +12,39 @@ import (
 type toolSet struct {
 	lua       string // path of lua5.4, "" if missing
 	hyperfine string // path of hyperfine, "" if missing
+	ninja     string // tasks group: path of ninja, "" if missing
+	make      string // tasks group: path of GNU make, "" if missing
+	gotask    string // tasks group: path of go-task (goTaskVersion), "" if missing
 	versions  map[string]string
 }
 
-// aptPackages maps each program the benchmarks need to its Debian package.
-var aptPackages = []struct{ program, pkg string }{
-	{"lua5.4", "lua5.4"},
-	{"hyperfine", "hyperfine"},
+type aptPackage struct{ program, pkg string }
+
+// aptPackages maps each program a group needs to its Debian package.
+var aptPackages = map[string][]aptPackage{
+	"core":  {{"lua5.4", "lua5.4"}, {"hyperfine", "hyperfine"}},
+	"tasks": {{"ninja", "ninja-build"}, {"make", "make"}},
 }
 
-// ensureTools installs lua5.4 and hyperfine with apt-get when they are not on
-// PATH, saying what it does. A failed install is reported and the run goes
-// on: missing lua5.4 turns its variants into errors, missing hyperfine makes
-// the startup benchmark time the runs itself.
-func ensureTools() toolSet {
+// ensureTools installs what the selected groups need when it is missing,
+// saying what it does: lua5.4 and hyperfine (core), ninja and make (tasks)
+// with apt-get, go-task with go install (tasks). A failed install is
+// reported and the run goes on: a missing program turns its variants into
+// errors, missing hyperfine makes the startup benchmark time the runs
+// itself.
+func ensureTools(core, tasks bool) toolSet {
 	var missing []string
-	for _, t := range aptPackages {
-		if _, err := exec.LookPath(t.program); err != nil {
-			missing = append(missing, t.pkg)
+	for group, on := range map[string]bool{"core": core, "tasks": tasks} {
+		if !on {
+			continue
+		}
+		for _, t := range aptPackages[group] {
+			if _, err := exec.LookPath(t.program); err != nil {
+				missing = append(missing, t.pkg)
+			}
 		}
 	}
+	slices.Sort(missing)
 	if len(missing) > 0 {
 		if os.Geteuid() != 0 {
 			fmt.Fprintf(os.Stderr, "bench: missing %s and not root; install with: sudo apt-get install -y %s\n",
@@ -40,17 +54,33 @@ func ensureTools() toolSet {
 		}
 	}
 	ts := toolSet{versions: map[string]string{}}
-	ts.lua, _ = exec.LookPath("lua5.4")
-	ts.hyperfine, _ = exec.LookPath("hyperfine")
-	if ts.lua != "" {
-		ts.versions["lua5.4"] = firstLine(commandOutput(ts.lua, "-v"))
+	if core {
+		ts.lua, _ = exec.LookPath("lua5.4")
+		ts.hyperfine, _ = exec.LookPath("hyperfine")
+		if ts.lua != "" {
+			ts.versions["lua5.4"] = firstLine(commandOutput(ts.lua, "-v"))
+		}
+		if ts.hyperfine != "" {
+			ts.versions["hyperfine"] = firstLine(commandOutput(ts.hyperfine, "--version"))
+		} else {
+			fmt.Fprintln(os.Stderr, "bench: hyperfine unavailable; startup is timed by the harness itself")
+		}
+		ts.versions["bash"] = firstLine(commandOutput("bash", "--version"))
 	}
-	if ts.hyperfine != "" {
-		ts.versions["hyperfine"] = firstLine(commandOutput(ts.hyperfine, "--version"))
-	} else {
-		fmt.Fprintln(os.Stderr, "bench: hyperfine unavailable; startup is timed by the harness itself")
+	if tasks {
+		ts.ninja, _ = exec.LookPath("ninja")
+		ts.make, _ = exec.LookPath("make")
+		if ts.ninja != "" {
+			ts.versions["ninja"] = firstLine(commandOutput(ts.ninja, "--version"))
+		}
+		if ts.make != "" {
+			ts.versions["make"] = firstLine(commandOutput(ts.make, "--version"))
+		}
+		ts.gotask = ensureGoTask()
+		if ts.gotask != "" {
+			ts.versions["go-task"] = firstLine(commandOutput(ts.gotask, "--version")) + " (" + ts.gotask + ")"
+		}
 	}
-	ts.versions["bash"] = firstLine(commandOutput("bash", "--version"))
 	return ts
 }
 
