@@ -34,6 +34,7 @@ type process struct {
 	stdoutStr   lua.LValue  // cached by :stdout()
 	stdoutErr   error
 	stdinClosed bool
+	linesPipe   *os.File // the stdout pipe :lines() took, until its end
 }
 
 func (p *process) pipeline() bool       { return p.isPipe }
@@ -186,6 +187,12 @@ func (p *process) wait(L *lua.LState, fname string, timeout time.Duration) bool 
 		// Nobody reads an untaken pipe any more: drain it, so the child
 		// never blocks on a full pipe and its output is kept.
 		drained = p.last().DrainStdout()
+		if f := p.linesPipe; f != nil {
+			// A :lines() loop left before the end (break): discard the
+			// rest, or the child would block on the full pipe forever.
+			p.linesPipe = nil
+			go func() { io.Copy(io.Discard, f); f.Close() }()
+		}
 	}
 	if p.done() && (drained == nil || drained.Finished()) {
 		return true
@@ -423,11 +430,15 @@ func (rt *Runtime) pLines(L *lua.LState) int {
 			raise(L, fname, "the stdout pipe of %s is already taken (by :stdout(), :wait() or another process's stdin)", p.describe())
 		}
 		src = &fileSource{f: f}
+		p.linesPipe = f
 	default:
 		raise(L, fname, "stdout of %s is %q; only \"capture\" or \"pipe\" can be read", p.describe(), p.outKind)
 	}
 	L.Push(rt.linesIterator(L, fname, src, func() {
 		if fs, ok := src.(*fileSource); ok {
+			if p.linesPipe == fs.f {
+				p.linesPipe = nil
+			}
 			fs.f.Close()
 		}
 	}))
