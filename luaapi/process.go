@@ -187,9 +187,11 @@ func (p *process) wait(L *lua.LState, fname string, timeout time.Duration) bool 
 		// Nobody reads an untaken pipe any more: drain it, so the child
 		// never blocks on a full pipe and its output is kept.
 		drained = p.last().DrainStdout()
-		if f := p.linesPipe; f != nil {
-			// A :lines() loop left before the end (break): discard the
-			// rest, or the child would block on the full pipe forever.
+		if f := p.linesPipe; f != nil && timeout == 0 {
+			// A :lines() loop left before the end (break), and a wait
+			// for the end: discard the rest, or the child would block on
+			// the full pipe forever. (A wait with a timeout cannot hang
+			// and leaves the pipe to the loop.)
 			p.linesPipe = nil
 			go func() { io.Copy(io.Discard, f); f.Close() }()
 		}
