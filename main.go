@@ -11,7 +11,9 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
+	"time"
 
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
@@ -133,9 +135,19 @@ func run(args []string, stdin, stdout, stderr *os.File) int {
 	if err != nil {
 		return report(stderr, err)
 	}
-	stop := handleSignals(rt, stderr)
+	forced := make(chan int, 1)
+	stop := handleSignals(rt, stderr, forced)
 	defer stop()
-	return report(stderr, rt.Run())
+	done := make(chan error, 1)
+	go func() { done <- rt.Run() }()
+	select {
+	case err := <-done:
+		return report(stderr, err)
+	case code := <-forced:
+		// The run is stuck (in a write to a full stdout, say) and every
+		// process is dead: leave it behind.
+		return code
+	}
 }
 
 // report prints err (if it has anything to say) and returns its exit
@@ -159,7 +171,12 @@ func report(stderr io.Writer, err error) int {
 // ignored when hazlua started stays ignored (nohup); it is still caught, so
 // that children start with its default disposition. SIGPIPE is caught so
 // that a closed stdout is an EPIPE error hazlua handles (exit 141).
-func handleSignals(rt *luaapi.Runtime, stderr io.Writer) (stop func()) {
+//
+// If the run has not ended a grace period (and a little) after the first
+// signal, every process is killed and forced gets the exit status: the
+// script may be stuck where no cancellation reaches, such as a write to a
+// full pipe.
+func handleSignals(rt *luaapi.Runtime, stderr io.Writer, forced chan<- int) (stop func()) {
 	sigs := make(chan os.Signal, 4)
 	ignored := make(chan os.Signal, 4)
 	stopping := []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGQUIT}
@@ -171,6 +188,14 @@ func handleSignals(rt *luaapi.Runtime, stderr io.Writer) (stop func()) {
 	signal.Notify(ignored, syscall.SIGPIPE, syscall.SIGTTOU, syscall.SIGTTIN)
 	signal.Notify(sigs, stopping...)
 	done := make(chan struct{})
+	// The "stopping" lines are written on their own goroutines, so that a
+	// full stderr cannot keep the handler from stopping the run; stop
+	// waits a moment for them.
+	var said sync.WaitGroup
+	say := func(format string, a ...any) {
+		said.Add(1)
+		go func() { defer said.Done(); fmt.Fprintf(stderr, format, a...) }()
+	}
 	go func() {
 		for {
 			select {
@@ -186,14 +211,36 @@ func handleSignals(rt *luaapi.Runtime, stderr io.Writer) (stop func()) {
 			select {
 			case s := <-sigs:
 				sig := s.(syscall.Signal)
+				// Stop first, then say so: a write to a full stderr
+				// must not keep the processes running.
 				if first {
 					first = false
-					fmt.Fprintf(stderr, "hazlua: received SIG%s, stopping; waiting up to %s for processes to exit (again to kill them now)\n",
+					code := 128 + int(sig)
+					rt.Stop(code)
+					if rt.Loading() {
+						// Parsing cannot be interrupted, and nothing
+						// has started: leave at once.
+						forced <- code
+						continue
+					}
+					say("hazlua: received SIG%s, stopping; waiting up to %s for processes to exit (again to kill them now)\n",
 						strings.ToUpper(signalName(sig)), rt.Grace())
-					rt.Stop(128 + int(sig))
+					time.AfterFunc(rt.Grace()+2*time.Second, func() {
+						rt.Kill()
+						// Every process is SIGKILLed and reaped well within
+						// the bound; what may stay stuck is a copy into a
+						// full pipe, which nothing needs any more.
+						ended := make(chan struct{})
+						go func() { rt.Shutdown(); close(ended) }()
+						select {
+						case <-ended:
+						case <-time.After(2 * time.Second):
+						}
+						forced <- code
+					})
 				} else {
-					fmt.Fprintf(stderr, "hazlua: received SIG%s again, killing every process now\n", strings.ToUpper(signalName(sig)))
 					rt.Kill()
+					say("hazlua: received SIG%s again, killing every process now\n", strings.ToUpper(signalName(sig)))
 				}
 			case <-done:
 				return
@@ -203,6 +250,12 @@ func handleSignals(rt *luaapi.Runtime, stderr io.Writer) (stop func()) {
 	return func() {
 		close(done)
 		signal.Stop(sigs)
+		written := make(chan struct{})
+		go func() { said.Wait(); close(written) }()
+		select {
+		case <-written:
+		case <-time.After(time.Second):
+		}
 	}
 }
 

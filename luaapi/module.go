@@ -75,6 +75,7 @@ func (rt *Runtime) openLibs() {
 		os.RawSetString("execute", L.NewFunction(rt.luaExecute))
 		os.RawSetString("getenv", L.NewFunction(luaOSGetenv))
 	}
+	rt.guardStdlib(L)
 }
 
 // pairsWithMeta returns a pairs that honours a __pairs metamethod (as Lua

@@ -37,7 +37,14 @@ type process struct {
 	linesPipe   *os.File // the stdout pipe :lines() took, until its end
 }
 
-func (p *process) pipeline() bool       { return p.isPipe }
+func (p *process) pipeline() bool { return p.isPipe }
+
+// drained reports whether the "pipe" stdout was read into memory (by a
+// wait, or when the process ended with nobody having taken it) and was not
+// consumed by :lines() or another process.
+func (p *process) drained() bool {
+	return p.outKind == "pipe" && p.linesPipe == nil && p.last().StdoutCapture() != nil
+}
 func (p *process) last() *proc.Process  { return p.g.Procs[len(p.g.Procs)-1] }
 func (p *process) first() *proc.Process { return p.g.Procs[0] }
 
@@ -429,7 +436,12 @@ func (rt *Runtime) pLines(L *lua.LState) int {
 	case p.outKind == "pipe":
 		f, err := p.last().TakeStdout()
 		if err != nil {
-			raise(L, fname, "the stdout pipe of %s is already taken (by :stdout(), :wait() or another process's stdin)", p.describe())
+			if c := p.last().StdoutCapture(); c != nil {
+				// Read into memory by a wait or at the process's end.
+				src = &captureSource{r: c.NewReader()}
+				break
+			}
+			raise(L, fname, "the stdout pipe of %s is already taken (by :lines() or another process's stdin)", p.describe())
 		}
 		src = &fileSource{f: f}
 		p.linesPipe = f

@@ -97,6 +97,7 @@ type Runtime struct {
 	tasks     map[string]*luaTask
 	defErrors map[string]bool           // messages of definition errors (exit 2)
 	stopped   atomic.Pointer[stopError] // the first Stop or os.exit
+	loading   atomic.Bool               // the script is being parsed: no Lua runs, no process exists
 }
 
 // stopError is the cause of a run's cancellation that decides the exit
@@ -154,13 +155,14 @@ func New(cfg Config) (*Runtime, error) {
 	rt.ctx, rt.cancel = context.WithCancelCause(context.Background())
 	rt.top = &thread{stdout: cfg.Stdout, stderr: cfg.Stderr, outMu: new(sync.Mutex)}
 	rt.L = lua.NewState(lua.Options{
-		// Small and growable: every task and branch gets a thread with
-		// these options, so they must be cheap.
-		RegistrySize:        256,
-		RegistryMaxSize:     1 << 20,
-		RegistryGrowStep:    64,
-		CallStackSize:       200,
-		MinimizeStackMemory: true,
+		// Small: every task and branch thread gets these options (threads
+		// are pooled). The registry grows in big steps, as growing copies
+		// it whole. The call stack is fixed: gopher-lua's growable one
+		// breaks under deep recursion through pcall.
+		RegistrySize:     1024,
+		RegistryMaxSize:  1 << 22,
+		RegistryGrowStep: 1 << 14,
+		CallStackSize:    200,
 	})
 	rt.L.SetContext(withThread(rt.ctx, rt.top))
 	rt.openLibs()
@@ -192,8 +194,16 @@ func (rt *Runtime) Stop(code int) {
 
 var errStopped = errors.New("stopped")
 
+// Loading reports whether the script is still being parsed: nothing has
+// run and no process exists, so a stop need not wait for anything.
+func (rt *Runtime) Loading() bool { return rt.loading.Load() }
+
 // Kill sends SIGKILL to every process group of the run at once.
 func (rt *Runtime) Kill() { rt.m.KillAll() }
+
+// Shutdown ends every process of the run and waits for them, as the end
+// of Run does; for a caller that gives up on a Run stuck outside Lua.
+func (rt *Runtime) Shutdown() { rt.m.Shutdown() }
 
 // Run runs the script's top level, then its tasks, then ends every process
 // the run started. It returns nil or an *Error.
@@ -218,7 +228,9 @@ func (rt *Runtime) Run() (err error) {
 		}
 	}()
 	rt.lock()
+	rt.loading.Store(true)
 	fn, lerr := rt.L.LoadFile(rt.scriptName)
+	rt.loading.Store(false)
 	if lerr != nil {
 		rt.unlock()
 		return &Error{ExitUsage, loadErrorMessage(rt.scriptName, lerr)}

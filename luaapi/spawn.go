@@ -260,7 +260,7 @@ func (rt *Runtime) parseStdin(L *lua.LState, fname string, t *lua.LTable, st *st
 		if p.outKind != "pipe" {
 			raise(L, fname, "stdin process %s was not spawned with stdout = \"pipe\"", p.describe())
 		}
-		if !p.last().PipeAvailable() {
+		if !p.last().PipeAvailable() && !p.drained() {
 			raise(L, fname, "stdin process %s: its stdout pipe is already taken", p.describe())
 		}
 		st.stdinProc = p
@@ -336,13 +336,22 @@ func (rt *Runtime) start(L *lua.LState, fname string, stages []*stage) *process 
 		specs[i] = &st.spec
 	}
 	first := stages[0]
-	if first.stdinProc != nil {
-		f, err := first.stdinProc.last().TakeStdout()
-		if err != nil {
-			raise(L, fname, "stdin process %s: its stdout pipe is already taken", first.stdinProc.describe())
+	if sp := first.stdinProc; sp != nil {
+		if f, err := sp.last().TakeStdout(); err == nil {
+			first.spec.Stdin = proc.Input{Kind: proc.InReader, File: f}
+		} else if sp.drained() {
+			// It ended before anyone took its pipe, which was read into
+			// memory then: feed that.
+			sp.wait(L, fname, 0)
+			b, err := sp.last().StdoutCapture().Bytes()
+			if err != nil {
+				raise(L, fname, "stdin process %s: %v", sp.describe(), err)
+			}
+			first.spec.Stdin = proc.Input{Kind: proc.InString, Data: string(b)}
+		} else {
+			raise(L, fname, "stdin process %s: its stdout pipe is already taken", sp.describe())
 		}
-		first.spec.Stdin = proc.Input{Kind: proc.InReader, File: f}
-		opt.JoinJob = first.stdinProc.g
+		opt.JoinJob = sp.g
 	}
 	if rt.cfg.Verbose {
 		rt.echo(stages)

@@ -33,6 +33,9 @@ type thread struct {
 	stdout, stderr io.Writer
 	// outMu serialises print and io.write of threads sharing a sink.
 	outMu *sync.Mutex
+	// coDepth counts the coroutine resumes nested on this thread (each
+	// one nests Go calls too), under the Lua lock.
+	coDepth int
 }
 
 type threadKey struct{}

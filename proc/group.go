@@ -246,6 +246,11 @@ func (g *Group) finish() {
 	if g.job != nil {
 		g.job.leave()
 	}
+	// A pipe nobody took is read into memory now: its descriptor is not
+	// held for the rest of the run, and its bytes stay readable.
+	for _, p := range g.Procs {
+		p.DrainStdout()
+	}
 	g.waitIO()
 	g.m.remove(g)
 	close(g.done)
