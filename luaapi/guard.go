@@ -11,6 +11,9 @@ const (
 	maxCoroutineDepth = 200
 	// maxRepBytes is the largest string string.rep builds.
 	maxRepBytes = 1 << 31
+	// maxUnpack is the most values unpack returns (each takes a slot of
+	// the registry, which is at most 1<<22).
+	maxUnpack = 1 << 20
 )
 
 // guardStdlib wraps coroutine.resume, coroutine.wrap and string.rep so that
@@ -78,6 +81,23 @@ func (rt *Runtime) guardStdlib(L *lua.LState) {
 				return len(out) - 1
 			}))
 			return 1
+		}))
+	}
+	if unpack, ok := L.GetGlobal("unpack").(*lua.LFunction); ok {
+		L.SetGlobal("unpack", L.NewFunction(func(L *lua.LState) int {
+			t := L.CheckTable(1)
+			i := L.OptInt64(2, 1)
+			j := L.OptInt64(3, int64(t.Len()))
+			if j-i >= maxUnpack {
+				L.RaiseError("unpack: too many results (%d; at most %d)", j-i+1, maxUnpack)
+			}
+			top := L.GetTop()
+			L.Push(unpack)
+			for k := 1; k <= top; k++ {
+				L.Push(L.Get(k))
+			}
+			L.Call(top, lua.MultRet)
+			return L.GetTop() - top
 		}))
 	}
 	if str, ok := L.GetGlobal("string").(*lua.LTable); ok {

@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"context"
 	"io"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -82,7 +84,15 @@ func TestShutdownSweepsDaemons(t *testing.T) {
 	m := NewManager(Config{Grace: 300 * time.Millisecond})
 	// The grandchild leaves the group with setsid: only the subreaper
 	// sweep can find it.
-	g, line := firstLine(t, m, Options{}, sh(`setsid sh -c 'echo $$; exec sleep 1000' &`))
+	// The leader waits on a FIFO until the daemon has left its session
+	// (else ending the group could still reach it).
+	fifo := filepath.Join(t.TempDir(), "left")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := sh(`setsid sh -c 'echo $$; echo >"$1"; exec sleep 1000' sh "$1" & read x <"$1"`)
+	s.Args = append(s.Args, "sh", fifo)
+	g, line := firstLine(t, m, Options{}, s)
 	pid, err := strconv.Atoi(line)
 	if err != nil {
 		t.Fatalf("ready line %q", line)
