@@ -35,6 +35,7 @@ type process struct {
 	stdoutErr   error
 	stdinClosed bool
 	linesPipe   *os.File // the stdout pipe :lines() took, until its end
+	fedStdin    bool     // the drained "pipe" stdout was given to another process
 }
 
 func (p *process) pipeline() bool { return p.isPipe }
@@ -43,7 +44,7 @@ func (p *process) pipeline() bool { return p.isPipe }
 // wait, or when the process ended with nobody having taken it) and was not
 // consumed by :lines() or another process.
 func (p *process) drained() bool {
-	return p.outKind == "pipe" && p.linesPipe == nil && p.last().StdoutCapture() != nil
+	return p.outKind == "pipe" && p.linesPipe == nil && !p.fedStdin && p.last().StdoutCapture() != nil
 }
 func (p *process) last() *proc.Process  { return p.g.Procs[len(p.g.Procs)-1] }
 func (p *process) first() *proc.Process { return p.g.Procs[0] }

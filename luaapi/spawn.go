@@ -348,6 +348,7 @@ func (rt *Runtime) start(L *lua.LState, fname string, stages []*stage) *process 
 				raise(L, fname, "stdin process %s: %v", sp.describe(), err)
 			}
 			first.spec.Stdin = proc.Input{Kind: proc.InString, Data: string(b)}
+			sp.fedStdin = true // like a pipe, it feeds one process
 		} else {
 			raise(L, fname, "stdin process %s: its stdout pipe is already taken", sp.describe())
 		}
