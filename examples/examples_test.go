@@ -7,14 +7,14 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hazlua/hazlua/internal/testutil"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
@@ -28,40 +28,7 @@ const jobsFlag = "-j2"
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	dir, err := os.MkdirTemp("", "hazlua-examples-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-	hazluaBin = filepath.Join(dir, "hazlua")
-	args := []string{"build", "-o", hazluaBin}
-	if raceEnabled() {
-		args = append(args, "-race")
-	}
-	args = append(args, "github.com/hazlua/hazlua")
-	if out, err := exec.Command("go", args...).CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "go %s: %v\n%s", strings.Join(args, " "), err, out)
-		os.RemoveAll(dir)
-		os.Exit(2)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-// raceEnabled reports whether the test binary was built with -race, so the
-// hazlua binary is too.
-func raceEnabled() bool {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return false
-	}
-	for _, s := range bi.Settings {
-		if s.Key == "-race" {
-			return s.Value == "true"
-		}
-	}
-	return false
+	testutil.MainWithHazlua(m, &hazluaBin)
 }
 
 func TestExamples(t *testing.T) {

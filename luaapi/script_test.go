@@ -44,12 +44,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/hazlua/hazlua/internal/testutil"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -59,40 +60,7 @@ var hazluaBin string
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	dir, err := os.MkdirTemp("", "hazlua-luaapi-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-	hazluaBin = filepath.Join(dir, "hazlua")
-	args := []string{"build", "-o", hazluaBin}
-	if raceEnabled() {
-		args = append(args, "-race")
-	}
-	args = append(args, "github.com/hazlua/hazlua")
-	if out, err := exec.Command("go", args...).CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "go %s: %v\n%s", strings.Join(args, " "), err, out)
-		os.RemoveAll(dir)
-		os.Exit(2)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-// raceEnabled reports whether the test binary was built with -race, so the
-// hazlua binary is too.
-func raceEnabled() bool {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return false
-	}
-	for _, s := range bi.Settings {
-		if s.Key == "-race" {
-			return s.Value == "true"
-		}
-	}
-	return false
+	testutil.MainWithHazlua(m, &hazluaBin)
 }
 
 // runTimeout bounds one run of hazlua by default: a hang fails the test
