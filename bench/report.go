@@ -5,13 +5,10 @@ import (
 	"strings"
 )
 
-// renderReport renders the Markdown section: machine, command, method,
-// a summary row per benchmark and every variant's figures.
-func renderReport(cfg config, m machine, results []benchResult) string {
-	var b strings.Builder
-	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
-
-	w("## Core benchmarks: hazlua vs anchors\n\n")
+// writeHeader writes a section's title, its command and the first rows of
+// its machine table (the caller adds the rest).
+func writeHeader(w func(string, ...any), title string, cfg config, m machine) {
+	w("## %s\n\n", title)
 	sizeNote := "full sizes"
 	if cfg.quick {
 		sizeNote = "`-quick` sizes"
@@ -22,6 +19,15 @@ func renderReport(cfg config, m machine, results []benchResult) string {
 	w("| CPU model | %s |\n", cell(m.model))
 	w("| kernel | %s |\n", cell(m.kernel))
 	w("| Go | %s |\n", cell(m.goVer))
+}
+
+// renderReport renders the Markdown section: machine, command, method,
+// a summary row per benchmark and every variant's figures.
+func renderReport(cfg config, m machine, results []benchResult) string {
+	var b strings.Builder
+	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+
+	writeHeader(w, "Core benchmarks: hazlua vs anchors", cfg, m)
 	for _, name := range []string{"lua5.4", "hyperfine", "bash"} {
 		if v := m.versions[name]; v != "" {
 			w("| %s | %s |\n", name, cell(v))

@@ -203,17 +203,7 @@ func renderTasksReport(cfg config, m machine, bins binaries, source string, resu
 	var b strings.Builder
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 
-	w("## Task benchmarks: hazlua vs ninja, make, go-task\n\n")
-	sizeNote := "full sizes"
-	if cfg.quick {
-		sizeNote = "`-quick` sizes"
-	}
-	w("Command: `%s` (from the repository root; rounds: %d, %s).\n\n", cfg.command, cfg.rounds, sizeNote)
-	w("| machine | |\n|---|---|\n")
-	w("| CPUs (nproc) | %d |\n", m.nproc)
-	w("| CPU model | %s |\n", cell(m.model))
-	w("| kernel | %s |\n", cell(m.kernel))
-	w("| Go | %s |\n", cell(m.goVer))
+	writeHeader(w, "Task benchmarks: hazlua vs ninja, make, go-task", cfg, m)
 	build := "`CGO_ENABLED=0 go build .`"
 	if bins.prebuilt {
 		build = "prebuilt, given with `-hazlua`"
