@@ -502,3 +502,33 @@ func treeNames(names ...string) []string {
 	}
 	return out
 }
+
+// killWithSecondSignal sends SIGINT, checks that hazlua announces the stop
+// but keeps waiting (its children ignore SIGTERM and the grace is long),
+// then sends second and checks that everything dies at once, with exit 130
+// and no Go trace. It returns hazlua's stderr lines.
+func killWithSecondSignal(t *testing.T, r *hazluaRun, h *holders, second syscall.Signal) []string {
+	t.Helper()
+	r.signal(t, syscall.SIGINT)
+	r.stderr.waitFor(t, "stderr", regexp.MustCompile(`stopping`))
+	select {
+	case <-r.done:
+		t.Fatalf("hazlua exited after the first SIGINT although its children ignore SIGTERM and the grace is long; stderr:\n%s", r.stderr)
+	default:
+	}
+	start := time.Now()
+	r.signal(t, second)
+	code := r.exitCode(t)
+	// Not a timing assertion: a long grace against a bound far below
+	// it, to tell "killed at once" from "waited the grace".
+	if took := time.Since(start); took > 15*time.Second {
+		t.Errorf("hazlua took %s to exit after the second signal; it should kill everything at once", took.Round(time.Millisecond))
+	}
+	h.waitGone(t, r.token)
+	lines := r.stderrLines(t)
+	checkNoGoTrace(t, lines)
+	if code != 130 {
+		t.Errorf("exit status %d, want 130 (the first signal, SIGINT, decides); stderr:\n%s", code, strings.Join(lines, "\n"))
+	}
+	return lines
+}

@@ -204,26 +204,7 @@ haz.task("default", {deps = {"s1", "s2"}})
 	r.stderr.waitFor(t, "stderr", regexp.MustCompile(`^\[s1\] ready$`))
 	r.stderr.waitFor(t, "stderr", regexp.MustCompile(`^\[s2\] ready$`))
 	h.expect(t, r.token, "s1", "s2")
-	r.signal(t, syscall.SIGINT)
-	r.stderr.waitFor(t, "stderr", regexp.MustCompile(`stopping`))
-	select {
-	case <-r.done:
-		t.Fatalf("hazlua exited after the first SIGINT although its children ignore SIGTERM and the grace is 60s; stderr:\n%s", r.stderr)
-	default:
-	}
-	second := time.Now()
-	r.signal(t, syscall.SIGINT)
-	code := r.exitCode(t)
-	// Not a timing assertion: 60s of grace against a bound far below it.
-	if took := time.Since(second); took > 15*time.Second {
-		t.Errorf("hazlua took %s to exit after the second SIGINT; it should kill at once (grace 60s)", took.Round(time.Millisecond))
-	}
-	h.waitGone(t, r.token)
-	lines := r.stderrLines(t)
-	checkNoGoTrace(t, lines)
-	if code != 130 {
-		t.Errorf("exit status %d, want 130; stderr:\n%s", code, strings.Join(lines, "\n"))
-	}
+	lines := killWithSecondSignal(t, r, h, syscall.SIGINT)
 	taskCheckLines(t, "stderr", lines, []*regexp.Regexp{
 		regexp.MustCompile(`again`),
 		taskSummaryLine("s1", "interrupted"),

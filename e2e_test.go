@@ -11,7 +11,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 )
 
 // End-to-end tests of the hazlua command: real processes, real signals
@@ -187,27 +186,7 @@ p:wait()
 			r.stdout.waitFor(t, "stdout", regexp.MustCompile(`^ready$`))
 			h.expect(t, r.token, tt.holders...)
 
-			r.signal(t, syscall.SIGINT)
-			r.stderr.waitFor(t, "stderr", regexp.MustCompile(`stopping`))
-			select {
-			case <-r.done:
-				t.Fatalf("hazlua exited after the first SIGINT although its children ignore SIGTERM and the grace is 60s; stderr:\n%s", r.stderr)
-			default:
-			}
-			second := time.Now()
-			r.signal(t, tt.second)
-			code := r.exitCode(t)
-			// Not a timing assertion: 60s of grace against a bound far
-			// below it, to tell "killed at once" from "waited the grace".
-			if took := time.Since(second); took > 15*time.Second {
-				t.Errorf("hazlua took %s to exit after the second signal; it should kill everything at once (grace is 60s)", took.Round(time.Millisecond))
-			}
-			h.waitGone(t, r.token)
-			lines := r.stderrLines(t)
-			checkNoGoTrace(t, lines)
-			if code != 130 {
-				t.Errorf("exit status %d, want 130 (the first signal, SIGINT, decides); stderr:\n%s", code, strings.Join(lines, "\n"))
-			}
+			killWithSecondSignal(t, r, h, tt.second)
 		})
 	}
 }
