@@ -11,7 +11,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -188,14 +187,24 @@ func handleSignals(rt *luaapi.Runtime, stderr io.Writer, forced chan<- int) (sto
 	signal.Notify(ignored, syscall.SIGPIPE, syscall.SIGTTOU, syscall.SIGTTIN)
 	signal.Notify(sigs, stopping...)
 	done := make(chan struct{})
-	// The "stopping" lines are written on their own goroutines, so that a
-	// full stderr cannot keep the handler from stopping the run; stop
-	// waits a moment for them.
-	var said sync.WaitGroup
+	// The "stopping" lines are written by a goroutine of their own, so
+	// that a full stderr cannot keep the handler from stopping the run;
+	// stop waits a moment for them.
+	msgs := make(chan string, 4)
+	written := make(chan struct{})
+	go func() {
+		defer close(written)
+		for m := range msgs {
+			io.WriteString(stderr, m)
+		}
+	}()
 	say := func(format string, a ...any) {
-		said.Add(1)
-		go func() { defer said.Done(); fmt.Fprintf(stderr, format, a...) }()
+		select {
+		case msgs <- fmt.Sprintf(format, a...):
+		default: // the writer is stuck; the stop goes on regardless
+		}
 	}
+	handlerDone := make(chan struct{})
 	go func() {
 		for {
 			select {
@@ -206,6 +215,7 @@ func handleSignals(rt *luaapi.Runtime, stderr io.Writer, forced chan<- int) (sto
 		}
 	}()
 	go func() {
+		defer close(handlerDone)
 		first := true
 		for {
 			select {
@@ -250,8 +260,8 @@ func handleSignals(rt *luaapi.Runtime, stderr io.Writer, forced chan<- int) (sto
 	return func() {
 		close(done)
 		signal.Stop(sigs)
-		written := make(chan struct{})
-		go func() { said.Wait(); close(written) }()
+		<-handlerDone // no say after this
+		close(msgs)
 		select {
 		case <-written:
 		case <-time.After(time.Second):
