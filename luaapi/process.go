@@ -337,8 +337,16 @@ func (rt *Runtime) pStdout(L *lua.LState) int {
 		L.Push(p.stdoutStr)
 		return 1
 	}
+	var pipe *os.File
+	if p.outKind == "pipe" && p.last().StdoutCapture() == nil {
+		var err error
+		// It may be drained at its end meanwhile: then read the capture.
+		if pipe, err = p.last().TakeStdout(); err != nil && p.last().StdoutCapture() == nil {
+			raise(L, fname, "the stdout pipe of %s is already taken (by :lines() or another process's stdin)", p.describe())
+		}
+	}
 	switch {
-	case p.outKind == "capture" || (p.outKind == "pipe" && p.last().StdoutCapture() != nil):
+	case p.outKind == "capture" || (p.outKind == "pipe" && pipe == nil):
 		p.wait(L, fname, 0)
 		b, err := p.last().StdoutCapture().Bytes()
 		if err != nil {
@@ -346,10 +354,7 @@ func (rt *Runtime) pStdout(L *lua.LState) int {
 		}
 		p.stdoutStr = bytesToLua(b)
 	case p.outKind == "pipe":
-		f, err := p.last().TakeStdout()
-		if err != nil {
-			raise(L, fname, "the stdout pipe of %s is already taken (by :lines() or another process's stdin)", p.describe())
-		}
+		f := pipe
 		var data []byte
 		var rerr error
 		rt.block(L, func(ctx context.Context) {

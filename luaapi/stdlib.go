@@ -132,7 +132,7 @@ const popenTypeName = "haz.popen"
 type popenFile struct {
 	p      *process
 	mode   string
-	src    *fileSource   // "r"
+	src    ctxReader     // "r": the pipe, or its capture if it ended first
 	br     *bufio.Reader // "r"
 	closed bool
 }
@@ -159,11 +159,14 @@ func (rt *Runtime) luaPopen(L *lua.LState) int {
 	p := rt.start(L, fname, []*stage{st})
 	f := &popenFile{p: p, mode: mode}
 	if mode == "r" {
-		r, err := p.last().TakeStdout()
-		if err != nil {
+		if r, err := p.last().TakeStdout(); err == nil {
+			f.src = &fileSource{f: r}
+		} else if c := p.last().StdoutCapture(); c != nil {
+			// It ended already, and its pipe was read into memory.
+			f.src = &captureSource{r: c.NewReader()}
+		} else {
 			raise(L, fname, "%v", err)
 		}
-		f.src = &fileSource{f: r}
 		f.br = bufio.NewReaderSize(f.src, 64<<10)
 	}
 	ud := L.NewUserData()
@@ -366,7 +369,9 @@ func (rt *Runtime) popenClose(L *lua.LState) int {
 	}
 	f.closed = true
 	if f.mode == "r" {
-		f.src.f.Close()
+		if fs, ok := f.src.(*fileSource); ok {
+			fs.f.Close()
+		}
 	} else {
 		f.p.first().CloseStdin()
 	}
