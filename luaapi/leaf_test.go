@@ -527,80 +527,31 @@ func TestLeafPath(t *testing.T) {
 	})
 }
 
-// TestLeafGlob changes directory (so it is not parallel) into a tree with
-// dotfiles and symlinks.
+// TestLeafGlob checks the haz.glob binding: its arguments, the table it
+// returns, and how it raises. The matching itself is tested in
+// internal/glob. It changes directory, so it is not parallel.
 func TestLeafGlob(t *testing.T) {
 	d := t.TempDir()
-	for _, f := range []string{
-		"README.md", "src/a.c", "src/b.h", "src/sub/c.c", "src/sub/deep/d.c",
-		"src/.hidden/e.c", "src/.f.c", ".top/g.c", `odd/we*ird`, "odd/weXird",
-	} {
+	for _, f := range []string{"README.md", "src/a.c", "src/b.h", "src/.f.c"} {
 		leafWriteFile(t, filepath.Join(d, f), f, 0o644)
 	}
-	leafSymlink(t, "src", d+"/linkdir")
-	leafSymlink(t, "..", d+"/src/sub/loop")
-	leafSymlink(t, "a.c", d+"/src/lf.c")
 	t.Chdir(d)
 	L := newLeafState(t, d)
 	runLeafCases(t, L, []leafCase{
-		{name: "star", src: `return haz.glob("src/*.c")`, want: `{"src/a.c", "src/lf.c"}`},
-		{name: "star skips dotfiles", src: `return haz.glob("src/*")`, want: `{"src/a.c", "src/b.h", "src/lf.c", "src/sub"}`},
-		{name: "doublestar", src: `return haz.glob("**/*.c")`, want: `{"src/a.c", "src/lf.c", "src/sub/c.c", "src/sub/deep/d.c"}`},
-		{name: "doublestar zero dirs", src: `return haz.glob("src/**/*.c")`, want: `{"src/a.c", "src/lf.c", "src/sub/c.c", "src/sub/deep/d.c"}`},
-		{name: "doublestar middle", src: `return haz.glob("**/deep/*.c", "src/**/c.c")`, want: `{"src/sub/c.c", "src/sub/deep/d.c"}`},
-		{name: "trailing doublestar", src: `return haz.glob("src/sub/**")`,
-			want: `{"src/sub", "src/sub/c.c", "src/sub/deep", "src/sub/deep/d.c", "src/sub/loop"}`},
-		{name: "dot pattern", src: `return haz.glob("src/.*")`, want: `{"src/.f.c", "src/.hidden"}`},
-		{name: "dot dir segment", src: `return haz.glob("src/.*/*.c", ".top/*")`, want: `{".top/g.c", "src/.hidden/e.c"}`},
-		{name: "doublestar dot", src: `return haz.glob("**/.*")`, want: `{".top", "src/.f.c", "src/.hidden"}`},
-		{name: "literal symlink followed", src: `return haz.glob("linkdir/*.c")`, want: `{"linkdir/a.c", "linkdir/lf.c"}`},
-		{name: "wildcard symlink not followed", src: `return haz.glob("*/*.c")`, want: `{"src/a.c", "src/lf.c"}`},
-		{name: "doublestar symlink not followed", src: `return haz.glob("**/d.c")`, want: `{"src/sub/deep/d.c"}`},
-		{name: "sorted and deduplicated", src: `return haz.glob("src/lf.c", "src/*.c", "**/a.c", "src/a.c")`, want: `{"src/a.c", "src/lf.c"}`},
+		{name: "star", src: `return haz.glob("src/*")`, want: `{"src/a.c", "src/b.h"}`},
+		{name: "sorted and deduplicated across arguments", src: `return haz.glob("src/b.h", "src/*.c", "**/a.c", "src/a.c")`, want: `{"src/a.c", "src/b.h"}`},
 		{name: "list argument", src: `return haz.glob({"README.md", "src/b.h"}, "src/a.c")`, want: `{"README.md", "src/a.c", "src/b.h"}`},
-		{name: "braces", src: `return haz.glob("src/*.{c,h}", "{README,nope}.md")`, want: `{"README.md", "src/a.c", "src/b.h", "src/lf.c"}`},
-		{name: "braces with slash", src: `return haz.glob("{src/sub,.top}/*.c")`, want: `{".top/g.c", "src/sub/c.c"}`},
-		{name: "class", src: `return haz.glob("src/[ab].*")`, want: `{"src/a.c", "src/b.h"}`},
-		{name: "escape", src: `return haz.glob([[odd/we\*ird]])`, want: `{"odd/we*ird"}`},
-		{name: "directories only", src: `return haz.glob("src/*/", "*/")`, want: `{"linkdir", "odd", "src", "src/sub"}`},
-		{name: "dot slash", src: `return haz.glob("./src/../src/a.c", "./README.md")`, want: `{"README.md", "src/../src/a.c"}`},
+		{name: "number argument", src: `return haz.glob(1)`, want: `{}`},
 		{name: "absolute", src: `return haz.glob(D.."/src/*.h")`, want: `{"` + d + `/src/b.h"}`},
 		{name: "no match", src: `return haz.glob("nothing/*", "none")`, want: `{}`},
 		{name: "no patterns", src: `return haz.glob()`, want: `{}`},
 		{name: "bad class", src: "\n\nhaz.glob('src/[a')", wantErr: `test.lua:3: haz.glob: bad pattern "src/[a": malformed character class`},
-		{name: "bad class after mismatch", src: `haz.glob("x*[")`, wantErr: `test.lua:1: haz.glob: bad pattern "x*[": malformed character class`},
-		{name: "trailing backslash", src: `haz.glob("a\\")`, wantErr: `test.lua:1: haz.glob: bad pattern "a\\": trailing backslash`},
-		{name: "unmatched brace", src: `haz.glob("{a,b")`, wantErr: `test.lua:1: haz.glob: bad pattern "{a,b": unmatched "{"`},
+		{name: "bad pattern in a list", src: `haz.glob({"a", "{b"})`, wantErr: `test.lua:1: haz.glob: bad pattern "{b": unmatched "{"`},
 		{name: "empty pattern", src: `haz.glob("")`, wantErr: `test.lua:1: haz.glob: bad pattern "": empty pattern`},
 		{name: "bad argument", src: `haz.glob("a", true)`, wantErr: `test.lua:1: haz.glob: bad argument #2 (string expected, got boolean)`},
 		{name: "table with other keys", src: `haz.glob({"a", dir = "src"})`, wantErr: `test.lua:1: haz.glob: bad argument #1 (a list of patterns expected, got a table with other keys)`},
 		{name: "bad list element", src: `haz.glob({"a", {}})`, wantErr: `test.lua:1: haz.glob: bad argument #1 (element 2: string expected, got table)`},
 	})
-}
-
-func TestLeafExpandBraces(t *testing.T) {
-	t.Parallel()
-	for _, c := range []struct{ in, want string }{
-		{"a", "a"},
-		{"{a,b}", "a b"},
-		{"x{a,b}y{1,2}", "xay1 xay2 xby1 xby2"},
-		{"{a,{b,c}d}", "a bd cd"},
-		{"{,x}.c", ".c x.c"},
-		{"{a}", "a"},
-		{`\{a,b}`, `\{a,b}`},
-		{`a}{b,c}`, `a}b a}c`},
-		{"[{]{a,b}", "[{]a [{]b"},
-	} {
-		got, err := expandBraces(c.in)
-		if err != nil || strings.Join(got, " ") != c.want {
-			t.Errorf("expandBraces(%q) = %q, %v; want %q", c.in, got, err, c.want)
-		}
-	}
-	for _, bad := range []string{strings.Repeat("{a,b}", 13), "{a,b", "x{{a}", `{a\}`} {
-		if got, err := expandBraces(bad); err == nil {
-			t.Errorf("expandBraces(%q) = %d alternatives, no error", bad, len(got))
-		}
-	}
 }
 
 func TestLeafJSON(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/hazlua/hazlua/internal/glob"
 	"github.com/hazlua/hazlua/runner"
 )
 
@@ -154,7 +155,7 @@ func (rt *Runtime) taskOptions(L *lua.LState, fname string, o *lua.LTable, t *ru
 	t.Desc = str("desc")
 	lt.inputs = strList("inputs")
 	lt.outputs = strList("outputs")
-	if err := globCheck(append(append([]string(nil), lt.inputs...), lt.outputs...)); err != nil {
+	if err := glob.Check(append(append([]string(nil), lt.inputs...), lt.outputs...)); err != nil {
 		rt.defError(L, fname, "task %q: %v", t.Name, err)
 	}
 	lt.key = str("key")
@@ -248,7 +249,7 @@ func (rt *Runtime) runTask(ctx context.Context, tc *runner.TaskContext, fn *lua.
 	var inputs []string
 	if len(lt.inputs) > 0 {
 		var err error
-		if inputs, err = globExpand(lt.inputs); err != nil {
+		if inputs, err = glob.Expand(lt.inputs); err != nil {
 			return fmt.Errorf("%s: task %s: inputs: %v", tc.Task().Pos, tc.Name(), err)
 		}
 	}
