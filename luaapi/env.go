@@ -2,11 +2,11 @@ package luaapi
 
 import (
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/hazlua/hazlua/proc"
 )
 
 // newEnvTable returns haz.env, an empty table whose metatable reads and
@@ -140,16 +140,13 @@ func luaOSGetenv(L *lua.LState) int {
 }
 
 // hazWhich implements haz.which(name): the absolute path of the executable
-// exec.LookPath finds for name in the current PATH (haz.env.PATH), or nil.
-// A name containing "/" is checked as a path, relative to the current
-// directory. A match that is only relative because PATH has a relative or
-// empty entry (exec.ErrDot) counts as not found, as Go's os/exec does.
+// haz.spawn would run for name with the current PATH (haz.env.PATH), or nil:
+// the same lookup, proc.LookPath. A name containing "/" is checked as a
+// path, relative to the current directory. A match in a relative or empty
+// PATH entry, which haz.spawn refuses (proc.DotError), is nil too.
 func hazWhich(L *lua.LState) int {
 	name := leafCheckString(L, 1, "haz.which")
-	p, err := exec.LookPath(name)
-	if err == nil {
-		p, err = filepath.Abs(p)
-	}
+	p, err := proc.LookPath(name, os.Getenv("PATH"), "")
 	if err != nil {
 		L.Push(lua.LNil)
 		return 1

@@ -572,7 +572,7 @@ func TestLeafEnv(t *testing.T) {
 	})
 }
 
-// TestLeafWhich sets PATH, so it is not parallel.
+// TestLeafWhich sets PATH and changes directory, so it is not parallel.
 func TestLeafWhich(t *testing.T) {
 	d := t.TempDir()
 	leafWriteFile(t, d+"/bin/hazleaf-tool", "#!/bin/sh\n", 0o755)
@@ -581,6 +581,7 @@ func TestLeafWhich(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("PATH", os.Getenv("PATH"))
+	t.Chdir(d + "/bin")
 	L := newLeafState(t, d)
 	sh, err := exec.LookPath("sh")
 	if err != nil {
@@ -595,6 +596,13 @@ func TestLeafWhich(t *testing.T) {
 		{name: "empty", src: `return haz.which("")`, want: "nil"},
 		{name: "system program", src: `return haz.which("sh")`, want: strconv.Quote(sh)},
 		{name: "path with slash", src: `return haz.which(D.."/bin/../bin/hazleaf-tool")`, want: strconv.Quote(d + "/bin/hazleaf-tool")},
+		// A match through a relative PATH entry is refused, as haz.spawn
+		// refuses it: the working directory is D/bin from here on.
+		{name: "dot entry", src: `haz.env.PATH = ".:"..haz.env.PATH return haz.which("hazleaf-tool")`, want: "nil"},
+		{name: "empty entry", src: `haz.env.PATH = ":"..haz.env.PATH return haz.which("hazleaf-tool")`, want: "nil"},
+		{name: "empty entry at the end", src: `haz.env.PATH = "/nonexistent:" return haz.which("hazleaf-tool")`, want: "nil"},
+		{name: "relative entry after an absolute match", src: `haz.env.PATH = D.."/bin:." return haz.which("hazleaf-tool")`, want: strconv.Quote(d + "/bin/hazleaf-tool")},
+		{name: "relative path with slash", src: `return haz.which("./hazleaf-tool")`, want: strconv.Quote(d + "/bin/hazleaf-tool")},
 		{name: "bad arg", src: `return haz.which()`, wantErr: "test.lua:1: haz.which: bad argument #1 (string expected, got nil)"},
 	})
 }

@@ -108,7 +108,7 @@ func (rt *Runtime) parseStage(L *lua.LState, fname string, t *lua.LTable, def sp
 	default:
 		raise(L, fname, "env must be a table, not a %s", typeName(v))
 	}
-	pathList := envLookup(env, "PATH")
+	pathList := proc.Getenv(env, "PATH")
 	if clear && pathList == "" {
 		pathList = proc.DefaultPath
 	}
@@ -144,6 +144,10 @@ func (rt *Runtime) parseStage(L *lua.LState, fname string, t *lua.LTable, def sp
 		if errors.Is(err, proc.ErrNotFound) {
 			raise(L, fname, "program %q not found in PATH", program)
 		}
+		var de *proc.DotError
+		if errors.As(err, &de) {
+			raise(L, fname, "program %q found in the relative PATH entry %q (refused, as in Go's os/exec): use %q", program, de.Entry, de.Path)
+		}
 		raise(L, fname, "program %q: %v", program, unwrapPathError(err))
 	}
 	st.spec.Path = path
@@ -153,7 +157,8 @@ func (rt *Runtime) parseStage(L *lua.LState, fname string, t *lua.LTable, def sp
 	return st
 }
 
-// mergeEnv applies a spawn's env table to env.
+// mergeEnv applies a spawn's env table to env (proc.MergeEnv), and returns
+// the changes as -v shows them.
 func (rt *Runtime) mergeEnv(L *lua.LState, fname string, env []string, t *lua.LTable) ([]string, []string) {
 	set := map[string]string{}
 	unset := map[string]bool{}
@@ -184,33 +189,8 @@ func (rt *Runtime) mergeEnv(L *lua.LState, fname string, env []string, t *lua.LT
 			raise(L, fname, "env %s must be a string, a number or false, not a %s", name, typeName(v))
 		}
 	})
-	out := env[:0:0]
-	for _, kv := range env {
-		name, _, _ := strings.Cut(kv, "=")
-		if _, ok := set[name]; ok || unset[name] {
-			continue
-		}
-		out = append(out, kv)
-	}
-	names := make([]string, 0, len(set))
-	for name := range set {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		out = append(out, name+"="+set[name])
-	}
 	sort.Strings(shown)
-	return out, shown
-}
-
-func envLookup(env []string, name string) string {
-	for i := len(env) - 1; i >= 0; i-- {
-		if k, v, ok := strings.Cut(env[i], "="); ok && k == name {
-			return v
-		}
-	}
-	return ""
+	return proc.MergeEnv(env, set, unset), shown
 }
 
 func (rt *Runtime) parseStdin(L *lua.LState, fname string, t *lua.LTable, st *stage) {
