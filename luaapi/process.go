@@ -264,17 +264,8 @@ func (p *process) resultTable(L *lua.LState) *lua.LTable {
 		return p.result
 	}
 	results := make([]*lua.LTable, len(p.g.Procs))
-	ok := true
 	for i, pp := range p.g.Procs {
-		r := pp.Result()
-		results[i] = p.stageResult(L, i, pp, r)
-		stageOK := r.OK()
-		// In a pipeline, a stage before the last killed by SIGPIPE
-		// stopped because its reader was done: not a failure.
-		if !stageOK && i < len(p.g.Procs)-1 && r.Signal == syscall.SIGPIPE && !r.TimedOut && !r.Cancelled && r.Err == nil {
-			stageOK = true
-		}
-		ok = ok && stageOK
+		results[i] = p.stageResult(L, i, pp, pp.Result())
 	}
 	last := results[len(results)-1]
 	if p.pipeline() {
@@ -285,7 +276,7 @@ func (p *process) resultTable(L *lua.LState) *lua.LTable {
 			list.Append(r)
 		}
 		t.RawSetString("results", list)
-		t.RawSetString("ok", lua.LBool(ok))
+		t.RawSetString("ok", lua.LBool(p.g.OK())) // a stage killed by SIGPIPE is ok
 		last = t
 	}
 	p.result = last

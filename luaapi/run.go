@@ -48,18 +48,14 @@ func (rt *Runtime) runTable(L *lua.LState, fname string, t *lua.LTable, stdout s
 	return res
 }
 
-// failureMessage says why a process failed: its name, the exit code,
-// signal or timeout, and the last lines of its stderr when captured.
+// failureMessage says why a process failed: the name of the stage that
+// failed (proc.Group.FailedStage), its exit code, signal or timeout, and
+// the last lines of its stderr when captured.
 func failureMessage(fname string, p *process, res *lua.LTable) string {
 	var b strings.Builder
 	r := p.last().Result()
-	if p.pipeline() {
-		for _, pp := range p.g.Procs {
-			if pr := pp.Result(); !pr.OK() {
-				r = pr
-				break
-			}
-		}
+	if f := p.g.FailedStage(); f != nil {
+		r = f.Result()
 	}
 	fmt.Fprintf(&b, "%s: %q %s", fname, r.Name, r.String())
 	if r.Code > 0 && r.Signal == 0 && !r.TimedOut && !r.Cancelled {

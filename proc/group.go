@@ -158,6 +158,40 @@ func (g *Group) Signal(sig syscall.Signal) (bool, error) {
 	return true, nil
 }
 
+// StageOK reports whether Procs[i] succeeded by the pipeline rule: its
+// Result is OK, or it is a stage before the last that was killed by
+// SIGPIPE (and not by a timeout or a cancellation): its reader finished
+// first, which is how `yes | head -1` is meant to end. An exit status of
+// 141, which a shell reports for its killed child, is not excused. Call it
+// once Done is closed; before, it reports false.
+func (g *Group) StageOK(i int) bool {
+	r := g.Procs[i].Result()
+	if r == nil {
+		return false
+	}
+	if r.OK() {
+		return true
+	}
+	return i < len(g.Procs)-1 && r.Signal == syscall.SIGPIPE && !r.TimedOut && !r.Cancelled && r.Err == nil
+}
+
+// FailedStage returns the first process that did not succeed by the
+// pipeline rule (StageOK), or nil when every one did. Call it once Done is
+// closed.
+func (g *Group) FailedStage() *Process {
+	for i, p := range g.Procs {
+		if !g.StageOK(i) {
+			return p
+		}
+	}
+	return nil
+}
+
+// OK reports whether the group succeeded: every process did by the
+// pipeline rule (StageOK). Call it once Done is closed; before, it reports
+// false.
+func (g *Group) OK() bool { return g.FailedStage() == nil }
+
 // Terminate terminates the group as cancellation does: SIGTERM and SIGCONT
 // to the group, then SIGKILL after the grace period. Its results say
 // Cancelled.
