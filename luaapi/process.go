@@ -2,13 +2,13 @@ package luaapi
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 	"unsafe"
@@ -32,19 +32,18 @@ type process struct {
 
 	result      *lua.LTable // cached by the first complete :wait()
 	stdoutStr   lua.LValue  // cached by :stdout()
-	stdoutErr   error
 	stdinClosed bool
-	linesPipe   *os.File // the stdout pipe :lines() took, until its end
-	fedStdin    bool     // the drained "pipe" stdout was given to another process
+	lines       *stdoutReader // the stdout pipe a :lines() iterator took, until its end
+	fedStdin    bool          // the drained "pipe" stdout was given to another process
 }
 
 func (p *process) pipeline() bool { return p.isPipe }
 
-// drained reports whether the "pipe" stdout was read into memory (by a
-// wait, or when the process ended with nobody having taken it) and was not
-// consumed by :lines() or another process.
+// drained reports whether the "pipe" stdout was read into memory before
+// anyone took it (by a wait, or when the process ended) and was not given
+// to another process.
 func (p *process) drained() bool {
-	return p.outKind == "pipe" && p.linesPipe == nil && !p.fedStdin && p.last().StdoutCapture() != nil
+	return p.outKind == "pipe" && !p.fedStdin && p.last().StdoutCapture() != nil
 }
 func (p *process) last() *proc.Process  { return p.g.Procs[len(p.g.Procs)-1] }
 func (p *process) first() *proc.Process { return p.g.Procs[0] }
@@ -191,20 +190,23 @@ func (rt *Runtime) pSignal(L *lua.LState) int {
 // and raises when the calling thread is cancelled.
 func (p *process) wait(L *lua.LState, fname string, timeout time.Duration) bool {
 	var drained *proc.Capture
+	var kept <-chan struct{}
 	if p.outKind == "pipe" {
 		// Nobody reads an untaken pipe any more: drain it, so the child
 		// never blocks on a full pipe and its output is kept.
 		drained = p.last().DrainStdout()
-		if f := p.linesPipe; f != nil && timeout == 0 {
-			// A :lines() loop left before the end (break), and a wait
-			// for the end: discard the rest, or the child would block on
-			// the full pipe forever. (A wait with a timeout cannot hang
-			// and leaves the pipe to the loop.)
-			p.linesPipe = nil
-			go func() { io.Copy(io.Discard, f); f.Close() }()
+		if r := p.lines; r != nil && timeout == 0 {
+			// A :lines() iterator has not reached the end (a loop left
+			// with break, or an iterator kept for later), and this waits
+			// for the end: the rest of its pipe goes to memory, where the
+			// iterator finds it, or the child would block on the full
+			// pipe forever. (A wait with a timeout cannot hang and leaves
+			// the pipe to the iterator.)
+			p.lines = nil
+			kept = r.keep(p.last())
 		}
 	}
-	if p.done() && (drained == nil || drained.Finished()) {
+	if p.done() && (drained == nil || drained.Finished()) && isClosed(kept) {
 		return true
 	}
 	var cancelled, timedOut bool
@@ -215,7 +217,10 @@ func (p *process) wait(L *lua.LState, fname string, timeout time.Duration) bool 
 			defer t.Stop()
 			timer = t.C
 		}
-		for _, ch := range []<-chan struct{}{p.g.Done(), drainedDone(drained)} {
+		for _, ch := range []<-chan struct{}{p.g.Done(), captureDone(drained), kept} {
+			if ch == nil {
+				continue
+			}
 			select {
 			case <-ch:
 			case <-ctx.Done():
@@ -233,14 +238,23 @@ func (p *process) wait(L *lua.LState, fname string, timeout time.Duration) bool 
 	return !timedOut
 }
 
-func drainedDone(c *proc.Capture) <-chan struct{} {
+// captureDone is c's Done channel, or nil for no capture.
+func captureDone(c *proc.Capture) <-chan struct{} {
 	if c == nil {
-		return closedChan
+		return nil
 	}
 	return c.Done()
 }
 
-var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+// isClosed reports whether ch is nil or closed.
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return ch == nil
+	}
+}
 
 func (rt *Runtime) pWait(L *lua.LState) int {
 	p := checkProcess(L, 1, "wait")
@@ -345,13 +359,17 @@ func (rt *Runtime) pStdout(L *lua.LState) int {
 		}
 		p.stdoutStr = bytesToLua(b)
 	case p.outKind == "pipe":
-		f := pipe
+		src := &stdoutReader{pipe: pipe}
 		var data []byte
 		var rerr error
 		rt.block(L, func(ctx context.Context) {
-			defer f.Close()
-			data, rerr = readAll(ctx, f)
+			defer src.close()
+			src.ctx = ctx
+			data, rerr = io.ReadAll(src)
 		})
+		if isCancel(rerr) {
+			raise(L, fname, "cancelled while reading the stdout of %s", p.describe())
+		}
 		if rerr != nil {
 			raise(L, fname, "reading the stdout of %s: %v", p.describe(), rerr)
 		}
@@ -379,104 +397,128 @@ func (rt *Runtime) pStderr(L *lua.LState) int {
 	return 1
 }
 
-// readAll reads f to its end; it gives up when ctx is done.
-func readAll(ctx context.Context, f *os.File) ([]byte, error) {
-	src := &fileSource{f: f}
-	src.ctx = ctx
-	var buf bytes.Buffer
-	_, err := buf.ReadFrom(src)
-	return buf.Bytes(), err
+// stdoutReader reads a process's stdout for :lines(), :stdout() and
+// io.popen: the pipe the caller took (proc.ReadContext), or a capture as it
+// grows. Each Read gives up when ctx, which the reading thread sets before
+// it reads, is done. Reads are serialized by the caller (one reading thread
+// at a time); keep and close may come from other threads.
+type stdoutReader struct {
+	ctx  context.Context
+	pipe *os.File // the taken pipe, or nil for a capture; set once
+
+	mu   sync.Mutex          // held while the pipe is read, and while keep hands it over
+	rest *proc.CaptureReader // a capture from the start, or the rest of the pipe once kept
 }
 
-// ctxReader is a reader whose reads give up when the context set before
-// them is done.
-type ctxReader interface {
-	io.Reader
-	setContext(ctx context.Context)
-}
-
-// fileSource reads a pipe; a done context interrupts a read through the
-// pipe's deadline (pipes are in the poller).
-type fileSource struct {
-	f   *os.File
-	ctx context.Context
-}
-
-func (s *fileSource) setContext(ctx context.Context) { s.ctx = ctx }
-
-func (s *fileSource) Read(b []byte) (int, error) {
-	stop := context.AfterFunc(s.ctx, func() { s.f.SetReadDeadline(time.Unix(1, 0)) })
-	n, err := s.f.Read(b)
-	stop()
-	if err != nil && s.ctx.Err() != nil {
-		return n, s.ctx.Err()
+func (r *stdoutReader) Read(b []byte) (int, error) {
+	r.mu.Lock()
+	if r.rest == nil {
+		defer r.mu.Unlock()
+		return proc.ReadContext(r.ctx, r.pipe, b)
 	}
-	return n, err
+	rest := r.rest
+	r.mu.Unlock()
+	return rest.ReadContext(r.ctx, b)
 }
 
-// captureSource reads a capture as it grows.
-type captureSource struct {
-	r   *proc.CaptureReader
-	ctx context.Context
+// keep hands the unread rest of the pipe to a capture of pr's
+// (proc.Process.KeepStdout), from which the next reads continue, and
+// returns the capture's Done channel. When a read of the pipe is in
+// progress on another thread, the hand-over waits for it on a goroutine of
+// its own, and keep returns nil: that reader is still draining the pipe.
+func (r *stdoutReader) keep(pr *proc.Process) <-chan struct{} {
+	hand := func() <-chan struct{} {
+		if r.pipe == nil || r.rest != nil {
+			return nil
+		}
+		c := pr.KeepStdout(r.pipe)
+		r.rest = c.NewReader()
+		return c.Done()
+	}
+	if r.mu.TryLock() {
+		defer r.mu.Unlock()
+		return hand()
+	}
+	go func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		hand()
+	}()
+	return nil
 }
 
-func (s *captureSource) setContext(ctx context.Context) { s.ctx = ctx }
-func (s *captureSource) Read(b []byte) (int, error)     { return s.r.ReadContext(s.ctx, b) }
+// close closes the pipe, if the reader has one; a read in progress returns
+// os.ErrClosed. It is for a reader that is done: the child then gets
+// SIGPIPE on its next write.
+func (r *stdoutReader) close() {
+	if r.pipe != nil {
+		r.pipe.Close()
+	}
+}
+
+// isCancel reports whether err is the calling thread's cancellation.
+func isCancel(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
 
 func (rt *Runtime) pLines(L *lua.LState) int {
 	p := checkProcess(L, 1, "lines")
 	const fname = "haz.process:lines"
-	var src ctxReader
+	var src *stdoutReader
 	switch {
 	case p.outKind == "capture":
-		src = &captureSource{r: p.last().StdoutCapture().NewReader()}
+		src = &stdoutReader{rest: p.last().StdoutCapture().NewReader()}
 	case p.outKind == "pipe":
 		f, err := p.last().TakeStdout()
 		if err != nil {
 			if c := p.last().StdoutCapture(); c != nil {
 				// Read into memory by a wait or at the process's end.
-				src = &captureSource{r: c.NewReader()}
+				src = &stdoutReader{rest: c.NewReader()}
 				break
 			}
 			raise(L, fname, "the stdout pipe of %s is already taken (by :lines() or another process's stdin)", p.describe())
 		}
-		src = &fileSource{f: f}
-		p.linesPipe = f
+		src = &stdoutReader{pipe: f}
+		p.lines = src
 	default:
 		raise(L, fname, "stdout of %s is %q; only \"capture\" or \"pipe\" can be read", p.describe(), p.outKind)
 	}
 	L.Push(rt.linesIterator(L, fname, src, func() {
-		if fs, ok := src.(*fileSource); ok {
-			if p.linesPipe == fs.f {
-				p.linesPipe = nil
-			}
-			fs.f.Close()
+		if p.lines == src {
+			p.lines = nil
 		}
+		src.close()
 	}))
 	return 1
 }
 
 // linesIterator returns a Lua iterator over the lines of src: each call
 // returns the next line without "\n" ("\r" kept), a final unterminated
-// line too, then nil at the end (and calls done once).
-func (rt *Runtime) linesIterator(L *lua.LState, fname string, src ctxReader, done func()) *lua.LFunction {
+// line too, then nil at the end (and calls done once). A call while
+// another thread's call of the same iterator waits for its line raises.
+func (rt *Runtime) linesIterator(L *lua.LState, fname string, src *stdoutReader, done func()) *lua.LFunction {
 	br := bufio.NewReaderSize(src, 64<<10)
-	finished := false
+	finished, busy := false, false
 	return L.NewFunction(func(L *lua.LState) int {
 		if finished {
 			L.Push(lua.LNil)
 			return 1
 		}
+		if busy {
+			raise(L, fname, "the iterator is already waiting for a line in another thread")
+		}
 		var line []byte
 		var err error
+		busy = true
 		rt.block(L, func(ctx context.Context) {
-			src.setContext(ctx)
+			src.ctx = ctx
 			line, err = br.ReadBytes('\n')
 		})
+		busy = false
 		if err != nil && err != io.EOF {
 			finished = true
 			done()
-			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			if isCancel(err) {
 				raise(L, fname, "cancelled while reading lines")
 			}
 			raise(L, fname, "%v", err)
@@ -508,16 +550,9 @@ func (rt *Runtime) pWrite(L *lua.LState) int {
 		raise(L, fname, "stdin of %s is closed", p.describe())
 	}
 	var err error
-	rt.block(L, func(ctx context.Context) {
-		stop := context.AfterFunc(ctx, func() { w.SetWriteDeadline(time.Unix(1, 0)) })
-		defer stop()
-		_, err = io.WriteString(w, data)
-		if err != nil && ctx.Err() != nil {
-			err = ctx.Err()
-		}
-	})
+	rt.block(L, func(ctx context.Context) { _, err = proc.WriteStringContext(ctx, w, data) })
 	if err != nil {
-		if errors.Is(err, context.Canceled) {
+		if isCancel(err) {
 			raise(L, fname, "cancelled while writing")
 		}
 		if errors.Is(err, syscall.EPIPE) {

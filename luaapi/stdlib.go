@@ -3,13 +3,11 @@ package luaapi
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strconv"
 	"strings"
-	"time"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -132,9 +130,10 @@ const popenTypeName = "haz.popen"
 type popenFile struct {
 	p      *process
 	mode   string
-	src    ctxReader     // "r": the pipe, or its capture if it ended first
+	src    *stdoutReader // "r": the pipe, or its capture if it ended first
 	br     *bufio.Reader // "r"
 	closed bool
+	busy   bool // a read waits with the Lua lock released
 }
 
 // luaPopen is io.popen(cmd [, mode]): sh -c cmd through proc.
@@ -160,10 +159,10 @@ func (rt *Runtime) luaPopen(L *lua.LState) int {
 	f := &popenFile{p: p, mode: mode}
 	if mode == "r" {
 		if r, err := p.last().TakeStdout(); err == nil {
-			f.src = &fileSource{f: r}
+			f.src = &stdoutReader{pipe: r}
 		} else if c := p.last().StdoutCapture(); c != nil {
 			// It ended already, and its pipe was read into memory.
-			f.src = &captureSource{r: c.NewReader()}
+			f.src = &stdoutReader{rest: c.NewReader()}
 		} else {
 			raise(L, fname, "%v", err)
 		}
@@ -224,9 +223,9 @@ func (rt *Runtime) popenRead(L *lua.LState) int {
 	}
 	n := 0
 	for _, fmtv := range formats {
-		v, err := rt.popenReadOne(L, f, fmtv)
+		v, err := rt.popenReadOne(L, "file:read", f, fmtv)
 		if err != nil {
-			if errors.Is(err, context.Canceled) {
+			if isCancel(err) {
 				raise(L, "file:read", "cancelled")
 			}
 			L.Push(lua.LNil)
@@ -242,14 +241,25 @@ func (rt *Runtime) popenRead(L *lua.LState) int {
 	return n
 }
 
-func (rt *Runtime) popenReadOne(L *lua.LState, f *popenFile, format lua.LValue) (lua.LValue, error) {
+// popenReadOne reads one value of format from f, with the Lua lock
+// released. It raises when another thread is reading f, and when f was
+// closed meanwhile.
+func (rt *Runtime) popenReadOne(L *lua.LState, fname string, f *popenFile, format lua.LValue) (lua.LValue, error) {
+	if f.busy {
+		raise(L, fname, "the file is already being read in another thread")
+	}
 	var out lua.LValue = lua.LNil
 	var err error
 	read := func(do func() (lua.LValue, error)) {
+		f.busy = true
 		rt.block(L, func(ctx context.Context) {
-			f.src.setContext(ctx)
+			f.src.ctx = ctx
 			out, err = do()
 		})
+		f.busy = false
+		if f.closed {
+			raise(L, fname, "file was closed while reading")
+		}
 	}
 	if num, ok := format.(lua.LNumber); ok {
 		size := int(num)
@@ -318,7 +328,10 @@ func (rt *Runtime) popenLines(L *lua.LState) int {
 		if f.closed {
 			raise(L, "file:lines", "file is closed")
 		}
-		v, err := rt.popenReadOne(L, f, lua.LString("l"))
+		v, err := rt.popenReadOne(L, "file:lines", f, lua.LString("l"))
+		if isCancel(err) {
+			raise(L, "file:lines", "cancelled")
+		}
 		if err != nil {
 			raise(L, "file:lines", "%v", err)
 		}
@@ -339,15 +352,8 @@ func (rt *Runtime) popenWrite(L *lua.LState) int {
 	}
 	w := f.p.first().Stdin()
 	var err error
-	rt.block(L, func(ctx context.Context) {
-		stop := context.AfterFunc(ctx, func() { w.SetWriteDeadline(time.Unix(1, 0)) })
-		defer stop()
-		_, err = io.WriteString(w, b.String())
-		if err != nil && ctx.Err() != nil {
-			err = ctx.Err()
-		}
-	})
-	if errors.Is(err, context.Canceled) {
+	rt.block(L, func(ctx context.Context) { _, err = proc.WriteStringContext(ctx, w, b.String()) })
+	if isCancel(err) {
 		raise(L, "file:write", "cancelled while writing")
 	}
 	if err != nil {
@@ -369,9 +375,7 @@ func (rt *Runtime) popenClose(L *lua.LState) int {
 	}
 	f.closed = true
 	if f.mode == "r" {
-		if fs, ok := f.src.(*fileSource); ok {
-			fs.f.Close()
-		}
+		f.src.close()
 	} else {
 		f.p.first().CloseStdin()
 	}

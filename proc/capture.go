@@ -186,19 +186,6 @@ func (c *Capture) Bytes() ([]byte, error) {
 	return whole, nil
 }
 
-// close releases the capture's temporary file, if any.
-func (c *Capture) close() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.file != nil {
-		c.file.Close()
-		c.file = nil
-		if c.whole == nil {
-			c.err = fmt.Errorf("proc: capture released")
-		}
-	}
-}
-
 // NewReader returns a reader of the capture from its first byte that
 // follows it as it grows: a Read waits for more bytes until the process's
 // stream ends. Reads made with ReadContext return early when ctx is done.

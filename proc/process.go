@@ -167,7 +167,21 @@ func (p *Process) DrainStdout() *Capture {
 	return c
 }
 
-// Stdout returns the capture of an OutCapture (or drained OutPipe)
+// KeepStdout takes back f, the OutPipe stdout TakeStdout handed out, from
+// a reader that stops before its end: the rest of f is read into a new
+// Capture, which owns f from then on, so the child never blocks on a full
+// pipe and no byte is lost. The Capture holds only what the reader had not
+// read; it is not StdoutCapture. Like a drained pipe, f is closed a grace
+// period after the group is done if something else (a daemon) still holds
+// it open. The caller must not use f afterwards.
+func (p *Process) KeepStdout(f *os.File) *Capture {
+	c := newCapture(p.g.m.cfg.TempDir)
+	go c.drain(f)
+	p.g.closeLater(f)
+	return c
+}
+
+// captureOut returns the capture of an OutCapture (or drained OutPipe)
 // standard output, or nil.
 func (p *Process) captureOut() *Capture {
 	p.mu.Lock()
