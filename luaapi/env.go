@@ -41,11 +41,11 @@ func newEnvTable(L *lua.LState) *lua.LTable {
 func envName(L *lua.LState) string {
 	k, ok := L.Get(2).(lua.LString)
 	if !ok {
-		leafRaise(L, "haz.env", "variable name must be a string, got %s", L.Get(2).Type())
+		raise(L, "haz.env", "variable name must be a string, got %s", L.Get(2).Type())
 	}
 	name := string(k)
 	if name == "" || strings.ContainsAny(name, "=\x00") {
-		leafRaise(L, "haz.env", "invalid variable name %q", name)
+		raise(L, "haz.env", "invalid variable name %q", name)
 	}
 	return name
 }
@@ -70,20 +70,20 @@ func envNewIndex(L *lua.LState) int {
 		err = os.Unsetenv(name)
 	case lua.LBool:
 		if v {
-			leafRaise(L, "haz.env", "value for %q must be a string or a number (nil or false unsets), got true", name)
+			raise(L, "haz.env", "value for %q must be a string or a number (nil or false unsets), got true", name)
 		}
 		err = os.Unsetenv(name)
 	case lua.LString, lua.LNumber:
 		s := v.String()
 		if strings.IndexByte(s, 0) >= 0 {
-			leafRaise(L, "haz.env", "value for %q contains a NUL byte", name)
+			raise(L, "haz.env", "value for %q contains a NUL byte", name)
 		}
 		err = os.Setenv(name, s)
 	default:
-		leafRaise(L, "haz.env", "value for %q must be a string or a number (nil or false unsets), got %s", name, v.Type())
+		raise(L, "haz.env", "value for %q must be a string or a number (nil or false unsets), got %s", name, v.Type())
 	}
 	if err != nil {
-		leafRaise(L, "haz.env", "set %q: %v", name, err)
+		raise(L, "haz.env", "set %q: %v", name, err)
 	}
 	return 0
 }

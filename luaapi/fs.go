@@ -2,7 +2,6 @@ package luaapi
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -14,101 +13,14 @@ import (
 	"github.com/hazlua/hazlua/internal/fsutil"
 )
 
-// This file holds haz.fs and the argument helpers shared by the leaf modules
-// (fs, path, glob, json, env). The helpers are prefixed with "leaf" so they
-// cannot collide with the rest of the package.
+// This file holds haz.fs. The argument helpers shared by the leaf modules
+// (fs, path, glob, json, env), prefixed with "leaf", are in bind.go.
 //
 // Conventions (SPEC S8): misuse raises a Lua error whose message starts with
 // the caller's file:line and the function name ("build.lua:3: haz.fs.read:
 // bad argument #1 (string expected, got nil)"); an operational failure
 // returns nil and a message that starts with the function name
 // ("haz.fs.read: open x: no such file or directory").
-
-// leafRaise raises a Lua error "file:line: fname: message" at the nearest Lua
-// caller. It does not return.
-func leafRaise(L *lua.LState, fname, format string, args ...any) {
-	L.RaiseError("%s", fname+": "+fmt.Sprintf(format, args...))
-}
-
-// leafCheckString returns argument n as a string. Numbers are accepted and
-// converted as Lua's tostring does; anything else raises.
-func leafCheckString(L *lua.LState, n int, fname string) string {
-	switch v := L.Get(n).(type) {
-	case lua.LString:
-		return string(v)
-	case lua.LNumber:
-		return v.String()
-	default:
-		leafRaise(L, fname, "bad argument #%d (string expected, got %s)", n, v.Type())
-		return ""
-	}
-}
-
-// leafOptions returns the option table in argument n, or nil when the
-// argument is absent or nil. It raises when the argument is not a table or
-// when the table has a key not in allowed, naming the key.
-func leafOptions(L *lua.LState, n int, fname string, allowed ...string) *lua.LTable {
-	v := L.Get(n)
-	if v == lua.LNil {
-		return nil
-	}
-	t, ok := v.(*lua.LTable)
-	if !ok {
-		leafRaise(L, fname, "bad argument #%d (options table expected, got %s)", n, v.Type())
-		return nil
-	}
-	t.ForEach(func(k, _ lua.LValue) {
-		if s, ok := k.(lua.LString); ok {
-			for _, a := range allowed {
-				if string(s) == a {
-					return
-				}
-			}
-			leafRaise(L, fname, "unknown option %q", string(s))
-		}
-		leafRaise(L, fname, "unknown option %s", leafKeyString(k))
-	})
-	return t
-}
-
-// leafKeyString renders a non-string table key for an error message.
-func leafKeyString(k lua.LValue) string {
-	if n, ok := k.(lua.LNumber); ok {
-		return "[" + n.String() + "]"
-	}
-	return "(" + k.Type().String() + " key)"
-}
-
-// leafBoolOption reads the boolean option key from opts (which may be nil),
-// returning def when it is absent. A non-boolean value raises.
-func leafBoolOption(L *lua.LState, opts *lua.LTable, fname, key string, def bool) bool {
-	if opts == nil {
-		return def
-	}
-	switch v := opts.RawGetString(key).(type) {
-	case *lua.LNilType:
-		return def
-	case lua.LBool:
-		return bool(v)
-	default:
-		leafRaise(L, fname, "option %q must be a boolean, got %s", key, v.Type())
-		return def
-	}
-}
-
-// leafFail pushes nil and "fname: err" and returns 2, the operational-failure
-// return of every leaf function.
-func leafFail(L *lua.LState, fname string, err error) int {
-	L.Push(lua.LNil)
-	L.Push(lua.LString(fname + ": " + err.Error()))
-	return 2
-}
-
-// leafOK pushes true and returns 1.
-func leafOK(L *lua.LState) int {
-	L.Push(lua.LTrue)
-	return 1
-}
 
 // newFSModule returns the haz.fs table:
 //
@@ -122,18 +34,7 @@ func leafOK(L *lua.LState) int {
 //	mtime(path) -> number | nil, msg
 //
 // See docs/api.md for the full contract.
-func newFSModule(L *lua.LState) *lua.LTable {
-	return L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
-		"exists": fsExists,
-		"isdir":  fsIsDir,
-		"read":   fsRead,
-		"write":  fsWrite,
-		"mkdir":  fsMkdir,
-		"remove": fsRemove,
-		"copy":   fsCopy,
-		"mtime":  fsMtime,
-	})
-}
+func newFSModule(L *lua.LState) *lua.LTable { return newModule(L, nil, "haz.fs") }
 
 // fsExists implements haz.fs.exists: true when os.Stat succeeds (symlinks are
 // followed, like `test -e`).
@@ -199,8 +100,7 @@ func fsMkdir(L *lua.LState) int {
 func fsRemove(L *lua.LState) int {
 	const fname = "haz.fs.remove"
 	path := leafCheckString(L, 1, fname)
-	opts := leafOptions(L, 2, fname, "recursive")
-	recursive := leafBoolOption(L, opts, fname, "recursive", false)
+	recursive := leafOptions(L, 2, fname, removeOptions).boolean("recursive")
 
 	// Dropping trailing slashes makes "link/" name the symlink itself, not
 	// the directory it points to. Like rm, refuse "/", "." and "..".

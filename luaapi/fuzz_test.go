@@ -81,6 +81,7 @@ func spawnSource(prog, s1, s2 string, num float64, ops []byte) string {
 		luaLiteral(strconv.FormatFloat(num, 'g', -1, 64) + "s"),
 		"{program = " + strs[0] + "}",
 	}
+	spawnKeys := spawnOptions.Keys()
 	var b strings.Builder
 	b.WriteString("return parse({")
 	for i := 0; i+1 < len(ops); i += 2 {
@@ -124,13 +125,14 @@ func FuzzSpawnTable(f *testing.F) {
 		rt := &Runtime{}
 		var entered, returned bool
 		var bad []string
-		def := spawnDefaults{stdout: "capture"}
+		o := spawnOptions
 		if len(ops) > 0 && ops[0]%2 == 1 {
-			def = spawnDefaults{stdout: "inherit", extra: []string{"check"}}
+			o = runOptions
 		}
 		L.SetGlobal("parse", L.NewFunction(func(L *lua.LState) int {
 			entered, returned = true, false
-			st := rt.parseStage(L, "haz.spawn", L.CheckTable(1), def)
+			at := newSite(L, "haz.spawn")
+			st := rt.parseStage(at, o.bind(at, L.CheckTable(1)))
 			returned = true
 			bad = checkStage(st)
 			return 0

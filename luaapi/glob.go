@@ -18,14 +18,14 @@ func hazGlob(L *lua.LState) int {
 			n, count := t.Len(), 0
 			t.ForEach(func(lua.LValue, lua.LValue) { count++ })
 			if count != n {
-				leafRaise(L, fname, "bad argument #%d (a list of patterns expected, got a table with other keys)", i)
+				raise(L, fname, "bad argument #%d (a list of patterns expected, got a table with other keys)", i)
 			}
 			for j := 1; j <= n; j++ {
 				switch v := t.RawGetInt(j).(type) {
 				case lua.LString:
 					patterns = append(patterns, string(v))
 				default:
-					leafRaise(L, fname, "bad argument #%d (element %d: string expected, got %s)", i, j, v.Type())
+					raise(L, fname, "bad argument #%d (element %d: string expected, got %s)", i, j, v.Type())
 				}
 			}
 			continue
@@ -34,7 +34,7 @@ func hazGlob(L *lua.LState) int {
 	}
 	paths, err := glob.Expand(patterns)
 	if err != nil {
-		leafRaise(L, fname, "%v", err)
+		raise(L, fname, "%v", err)
 	}
 	out := L.CreateTable(len(paths), 0)
 	for i, p := range paths {

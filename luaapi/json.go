@@ -34,7 +34,18 @@ type jsonNullT struct{}
 // exactly 1..n (n ≥ 0, so the empty table is []), else an object, whose
 // number keys become strings; decode gives JSON null as haz.json.null, so
 // arrays keep their length.
-func newJSONModule(L *lua.LState) *lua.LTable {
+func newJSONModule(L *lua.LState) *lua.LTable { return newModule(L, nil, "haz.json") }
+
+// jsonNullKey is where the Lua registry keeps a state's haz.json.null.
+const jsonNullKey = "haz.json.null"
+
+// jsonNull returns L's haz.json.null userdata, making it on the first call,
+// so that decode returns the value scripts compare with.
+func jsonNull(L *lua.LState) lua.LValue {
+	reg := L.Get(lua.RegistryIndex).(*lua.LTable)
+	if null := reg.RawGetString(jsonNullKey); null != lua.LNil {
+		return null
+	}
 	null := L.NewUserData()
 	null.Value = jsonNullT{}
 	mt := L.NewTable()
@@ -44,46 +55,39 @@ func newJSONModule(L *lua.LState) *lua.LTable {
 	}))
 	mt.RawSetString("__metatable", lua.LString("haz.json.null"))
 	L.SetMetatable(null, mt)
-
-	t := L.NewTable()
-	t.RawSetString("null", null)
-	t.RawSetString("encode", L.NewFunction(jsonEncodeLua))
-	t.RawSetString("decode", L.NewFunction(func(L *lua.LState) int {
-		return jsonDecodeLua(L, null)
-	}))
-	return t
+	reg.RawSetString(jsonNullKey, null)
+	return null
 }
 
 // jsonEncodeLua implements haz.json.encode.
 func jsonEncodeLua(L *lua.LState) int {
 	const fname = "haz.json.encode"
-	opts := leafOptions(L, 2, fname, "indent")
+	opts := leafOptions(L, 2, fname, encodeOptions)
 	indent := ""
-	if opts != nil {
-		switch v := opts.RawGetString("indent").(type) {
-		case *lua.LNilType:
-		case lua.LNumber:
-			if v < 0 || v > 16 || v != lua.LNumber(math.Trunc(float64(v))) {
-				leafRaise(L, fname, "option \"indent\" must be an integer from 0 to 16 or a string of spaces and tabs, got %s", v)
-			}
-			indent = strings.Repeat(" ", int(v))
-		case lua.LString:
-			if strings.Trim(string(v), " \t") != "" {
-				leafRaise(L, fname, "option \"indent\" must be an integer from 0 to 16 or a string of spaces and tabs, got %q", string(v))
-			}
-			indent = string(v)
-		default:
-			leafRaise(L, fname, "option \"indent\" must be a number or a string, got %s", v.Type())
+	const want = "indent must be an integer from 0 to 16 or a string of spaces and tabs"
+	switch v := opts.value("indent").(type) {
+	case *lua.LNilType:
+	case lua.LNumber:
+		if v < 0 || v > 16 || v != lua.LNumber(math.Trunc(float64(v))) {
+			raise(L, fname, "%s, not %s", want, v)
 		}
+		indent = strings.Repeat(" ", int(v))
+	case lua.LString:
+		if strings.Trim(string(v), " \t") != "" {
+			raise(L, fname, "%s, not %q", want, string(v))
+		}
+		indent = string(v)
+	default:
+		raise(L, fname, "indent must be a number or a string, not a %s", typeName(v))
 	}
 	b, err := jsonEncode(L.Get(1))
 	if err != nil {
-		leafRaise(L, fname, "%v", err)
+		raise(L, fname, "%v", err)
 	}
 	if indent != "" {
 		var out bytes.Buffer
 		if err := json.Indent(&out, b, "", indent); err != nil {
-			leafRaise(L, fname, "%v", err) // cannot happen: b is valid JSON
+			raise(L, fname, "%v", err) // cannot happen: b is valid JSON
 		}
 		b = out.Bytes()
 	}
@@ -93,8 +97,9 @@ func jsonEncodeLua(L *lua.LState) int {
 
 // jsonDecodeLua implements haz.json.decode; bad JSON is an operational
 // failure (nil, msg), since the text usually comes from a file or a process.
-func jsonDecodeLua(L *lua.LState, null lua.LValue) int {
+func jsonDecodeLua(L *lua.LState) int {
 	const fname = "haz.json.decode"
+	null := jsonNull(L)
 	text := leafCheckString(L, 1, fname)
 	var v any
 	err := json.Unmarshal([]byte(text), &v)

@@ -2,7 +2,7 @@ package luaapi
 
 import (
 	"path/filepath"
-	"runtime"
+	"strings"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -18,38 +18,12 @@ func (rt *Runtime) openLibs() {
 	rt.newProcessMeta(L)
 	rt.newPopenMeta(L)
 
-	haz := L.NewTable()
-	L.SetFuncs(haz, map[string]lua.LGFunction{
-		"spawn":    rt.hazSpawn,
-		"run":      rt.hazRun,
-		"output":   rt.hazOutput,
-		"sh":       rt.hazSh,
-		"pipe":     rt.hazPipe,
-		"parallel": rt.hazParallel,
-		"sleep":    rt.hazSleep,
-		"glob":     hazGlob,
-		"task":     rt.hazTask,
-		"limit":    rt.hazLimit,
-		"which":    hazWhich,
-	})
-	haz.RawSetString("fs", newFSModule(L))
-	haz.RawSetString("path", newPathModule(L))
-	haz.RawSetString("json", newJSONModule(L))
-	haz.RawSetString("env", newEnvTable(L))
-	haz.RawSetString("root", lua.LString(rt.root))
-	haz.RawSetString("invocation_dir", lua.LString(rt.cfg.InvocationDir))
-	haz.RawSetString("jobs", lua.LNumber(rt.cfg.Jobs))
-	haz.RawSetString("os", lua.LString(runtime.GOOS))
-	haz.RawSetString("arch", lua.LString(runtime.GOARCH))
-	haz.RawSetString("version", lua.LString(Version))
-	args := L.CreateTable(len(rt.cfg.Args), 0)
+	haz := newModule(L, rt, "haz")
 	argT := L.CreateTable(len(rt.cfg.Args), 1)
 	argT.RawSetInt(0, lua.LString(rt.scriptName))
 	for i, a := range rt.cfg.Args {
-		args.RawSetInt(i+1, lua.LString(a))
 		argT.RawSetInt(i+1, lua.LString(a))
 	}
-	haz.RawSetString("args", args)
 	L.SetGlobal("haz", haz)
 	L.SetGlobal("arg", argT)
 
@@ -76,6 +50,64 @@ func (rt *Runtime) openLibs() {
 		os.RawSetString("getenv", L.NewFunction(luaOSGetenv))
 	}
 	rt.guardStdlib(L)
+}
+
+// newModule returns the table of the module name ("haz", "haz.fs"): the
+// functions and values api.go declares under it, and its submodules. rt
+// may be nil when none of them needs the run (the leaf modules' tests).
+func newModule(L *lua.LState, rt *Runtime, name string) *lua.LTable {
+	t := L.NewTable()
+	prefix := name + "."
+	// member returns the key of a member of this module, after making the
+	// submodule that holds it when it is deeper; ok is false for others.
+	member := func(full string) (key string, ok bool) {
+		rest, ok := strings.CutPrefix(full, prefix)
+		if !ok || strings.Contains(rest, ":") {
+			return "", false // another module's, or a method
+		}
+		if sub, _, deeper := strings.Cut(rest, "."); deeper {
+			if t.RawGetString(sub) == lua.LNil {
+				t.RawSetString(sub, newModule(L, rt, prefix+sub))
+			}
+			return "", false
+		}
+		return rest, true
+	}
+	for _, f := range apiFuncs {
+		if key, ok := member(f.Name); ok {
+			t.RawSetString(key, L.NewFunction(f.lua(rt)))
+		}
+	}
+	for _, v := range apiValues {
+		if key, ok := member(v.Name); ok {
+			t.RawSetString(key, v.value(rt, L))
+		}
+	}
+	return t
+}
+
+// methods returns the table of the methods api.go declares for the type
+// name ("haz.process" for "haz.process:wait").
+func methods(L *lua.LState, rt *Runtime, name string) *lua.LTable {
+	t := L.NewTable()
+	for _, f := range apiFuncs {
+		if m, ok := strings.CutPrefix(f.Name, name+":"); ok {
+			t.RawSetString(m, L.NewFunction(f.lua(rt)))
+		}
+	}
+	return t
+}
+
+// lua returns f's Go function for the run rt.
+func (f *Func) lua(rt *Runtime) lua.LGFunction {
+	if f.fn != nil {
+		return f.fn
+	}
+	if rt == nil {
+		panic("luaapi: " + f.Name + " needs a Runtime")
+	}
+	fn := f.rtFn
+	return func(L *lua.LState) int { return fn(rt, L) }
 }
 
 // pairsWithMeta returns a pairs that honours a __pairs metamethod (as Lua

@@ -17,7 +17,7 @@ func (rt *Runtime) hazParallel(L *lua.LState) int {
 	const fname = "haz.parallel"
 	var fns []*lua.LFunction
 	if t, ok := L.Get(1).(*lua.LTable); ok && L.GetTop() == 1 {
-		checkKeys(L, fname, t, true)
+		plainList.checkKeys(newSite(L, fname), t)
 		n := t.Len()
 		for i := 1; i <= n; i++ {
 			f, ok := t.RawGetInt(i).(*lua.LFunction)

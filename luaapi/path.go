@@ -18,16 +18,7 @@ import (
 //	rel(base, target) -> string | nil, msg   filepath.Rel
 //
 // Arguments are strings (numbers are converted); anything else raises.
-func newPathModule(L *lua.LState) *lua.LTable {
-	return L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
-		"join": pathJoin,
-		"base": pathUnary("haz.path.base", filepath.Base),
-		"dir":  pathUnary("haz.path.dir", filepath.Dir),
-		"ext":  pathUnary("haz.path.ext", filepath.Ext),
-		"abs":  pathAbs,
-		"rel":  pathRel,
-	})
-}
+func newPathModule(L *lua.LState) *lua.LTable { return newModule(L, nil, "haz.path") }
 
 // pathJoin implements haz.path.join.
 func pathJoin(L *lua.LState) int {

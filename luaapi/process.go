@@ -88,30 +88,16 @@ func (p *process) describe() string {
 // newProcessMeta registers the metatable of process handles.
 func (rt *Runtime) newProcessMeta(L *lua.LState) {
 	mt := L.NewTypeMetatable(processTypeName)
-	methods := map[string]lua.LGFunction{
-		"pid":    rt.pPid,
-		"pids":   rt.pPids,
-		"signal": rt.pSignal,
-		"wait":   rt.pWait,
-		"stdout": rt.pStdout,
-		"stderr": rt.pStderr,
-		"lines":  rt.pLines,
-		"write":  rt.pWrite,
-		"close":  rt.pClose,
-	}
-	mtab := L.NewTable()
-	for name, f := range methods {
-		mtab.RawSetString(name, L.NewFunction(f))
-	}
-	L.SetField(mt, "__index", L.NewFunction(func(L *lua.LState) int {
-		key := L.CheckString(2)
-		m := mtab.RawGetString(key)
-		if m == lua.LNil {
-			L.RaiseError("%s has no method %q", processTypeName, key)
-		}
-		L.Push(m)
-		return 1
+	// p.x looks in the method table, whose own __index raises for a
+	// method that does not exist.
+	mtab := methods(L, rt, processTypeName)
+	missing := L.NewTable()
+	L.SetField(missing, "__index", L.NewFunction(func(L *lua.LState) int {
+		L.RaiseError("%s has no method %q", processTypeName, L.CheckString(2))
+		return 0
 	}))
+	L.SetMetatable(mtab, missing)
+	L.SetField(mt, "__index", mtab)
 	L.SetField(mt, "__newindex", L.NewFunction(func(L *lua.LState) int {
 		L.RaiseError("%s cannot be assigned to (key %q)", processTypeName, L.Get(2).String())
 		return 0

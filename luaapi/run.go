@@ -11,18 +11,10 @@ import (
 func (rt *Runtime) hazSpawn(L *lua.LState) int {
 	const fname = "haz.spawn"
 	t := checkTable(L, 1, fname, "a spawn table like {\"cc\", \"-c\", \"a.c\"}")
-	st := rt.parseStage(L, fname, t, spawnDefaults{stdout: "capture"})
+	at := newSite(L, fname)
+	st := rt.parseStage(at, spawnOptions.bind(at, t))
 	L.Push(rt.newProcessValue(L, rt.start(L, fname, []*stage{st})))
 	return 1
-}
-
-// checkTable returns argument n as a table, raising with what was expected.
-func checkTable(L *lua.LState, n int, fname, want string) *lua.LTable {
-	t, ok := L.Get(n).(*lua.LTable)
-	if !ok {
-		raise(L, fname, "argument #%d must be %s, not a %s", n, want, typeName(L.Get(n)))
-	}
-	return t
 }
 
 // hazRun is haz.run(spec): spawn with stdout inherited, wait, raise unless
@@ -30,15 +22,17 @@ func checkTable(L *lua.LState, n int, fname, want string) *lua.LTable {
 func (rt *Runtime) hazRun(L *lua.LState) int {
 	const fname = "haz.run"
 	t := checkTable(L, 1, fname, "a spawn table like {\"cc\", \"-c\", \"a.c\"}")
-	L.Push(rt.runTable(L, fname, t, "inherit"))
+	L.Push(rt.runTable(L, fname, t, runOptions))
 	return 1
 }
 
-// runTable spawns the stage in t, waits, and raises unless ok (or
-// check = false).
-func (rt *Runtime) runTable(L *lua.LState, fname string, t *lua.LTable, stdout string) *lua.LTable {
-	st := rt.parseStage(L, fname, t, spawnDefaults{stdout: stdout, extra: []string{"check"}})
-	check := optBool(L, fname, t, "check", true)
+// runTable spawns the stage in t, which o declares (runOptions, or one
+// derived from it), waits, and raises unless ok (or check = false).
+func (rt *Runtime) runTable(L *lua.LState, fname string, t *lua.LTable, o *Options) *lua.LTable {
+	at := newSite(L, fname)
+	opts := o.bind(at, t)
+	st := rt.parseStage(at, opts)
+	check := opts.boolean("check")
 	p := rt.start(L, fname, []*stage{st})
 	p.wait(L, fname, 0)
 	res := p.resultTable(L)
@@ -90,7 +84,7 @@ func (rt *Runtime) hazOutput(L *lua.LState) int {
 	if t.RawGetString("stdout") != lua.LNil {
 		raise(L, fname, "stdout cannot be set: haz.output captures it")
 	}
-	res := rt.runTable(L, fname, t, "capture")
+	res := rt.runTable(L, fname, t, outputOptions)
 	out, _ := res.RawGetString("stdout").(lua.LString)
 	L.Push(lua.LString(strings.TrimRight(string(out), "\n")))
 	return 1
@@ -104,20 +98,22 @@ func (rt *Runtime) hazSh(L *lua.LState) int {
 		raise(L, fname, "argument #1 must be a command string, not a %s", typeName(L.Get(1)))
 	}
 	t := L.NewTable()
+	opts := bound{shOptions, nil}
 	if L.GetTop() >= 2 && L.Get(2) != lua.LNil {
-		opts := checkTable(L, 2, fname, "a table of spawn options")
-		if opts.RawGetString("program") != lua.LNil || opts.RawGetString("args") != lua.LNil || opts.RawGetInt(1) != lua.LNil {
+		o := checkTable(L, 2, fname, "a table of spawn options")
+		if o.RawGetString("program") != lua.LNil || o.RawGetString("args") != lua.LNil || o.RawGetInt(1) != lua.LNil {
 			raise(L, fname, "the command is argument #1; options cannot set program, args or a list")
 		}
-		opts.ForEach(func(k, v lua.LValue) { t.RawSet(k, v) })
+		opts = shOptions.bind(newSite(L, fname), o)
+		o.ForEach(func(k, v lua.LValue) { t.RawSet(k, v) })
 	}
 	t.RawSetInt(1, lua.LString("sh"))
 	t.RawSetInt(2, lua.LString("-c"))
 	t.RawSetInt(3, cmd)
-	if t.RawGetString("name") == lua.LNil {
-		t.RawSetString("name", lua.LString("sh"))
+	if name, given := opts.str("name"); !given {
+		t.RawSetString("name", lua.LString(name))
 	}
-	L.Push(rt.runTable(L, fname, t, "inherit"))
+	L.Push(rt.runTable(L, fname, t, runOptions))
 	return 1
 }
 
@@ -131,15 +127,15 @@ func (rt *Runtime) hazPipe(L *lua.LState) int {
 	}
 	stages := make([]*stage, n)
 	for i := 1; i <= n; i++ {
-		sname := fmt.Sprintf("%s stage %d", fname, i)
+		at := newSite(L, fmt.Sprintf("%s stage %d", fname, i))
 		t := checkTable(L, i, fname, "a spawn table")
 		if i > 1 && (t.RawGetString("stdin") != lua.LNil || t.RawGetString("input") != lua.LNil) {
-			raise(L, sname, "only the first stage may set stdin or input")
+			at.raise("only the first stage may set stdin or input")
 		}
 		if i < n && t.RawGetString("stdout") != lua.LNil {
-			raise(L, sname, "only the last stage may set stdout")
+			at.raise("only the last stage may set stdout")
 		}
-		stages[i-1] = rt.parseStage(L, sname, t, spawnDefaults{stdout: "capture"})
+		stages[i-1] = rt.parseStage(at, spawnOptions.bind(at, t))
 	}
 	p := rt.start(L, fname, stages)
 	p.isPipe = true

@@ -18,10 +18,6 @@ import (
 	"github.com/hazlua/hazlua/runner"
 )
 
-// spawnKeys are the keys of a haz.spawn table (SPEC S4).
-var spawnKeys = []string{"program", "args", "env", "clear_env", "cwd", "stdin", "input",
-	"stdout", "stderr", "timeout", "grace", "job", "name"}
-
 // stage is one parsed spawn table: what to start and how.
 type stage struct {
 	spec      proc.Spec
@@ -35,78 +31,62 @@ type stage struct {
 	envShown  []string // env changes, for -v
 }
 
-// spawnDefaults are what a caller of parseStage lets the table leave out.
-type spawnDefaults struct {
-	stdout string // "capture" for haz.spawn, "inherit" for haz.run
-	extra  []string
-}
-
-// parseStage reads a spawn table at t. fname prefixes its errors.
-func (rt *Runtime) parseStage(L *lua.LState, fname string, t *lua.LTable, def spawnDefaults) *stage {
-	keys := spawnKeys
-	if len(def.extra) > 0 {
-		keys = append(append([]string(nil), spawnKeys...), def.extra...)
-	}
-	checkKeys(L, fname, t, true, keys...)
-	st := &stage{job: optBool(L, fname, t, "job", true)}
+// parseStage reads a spawn table, bound to spawnOptions or to options
+// derived from them.
+func (rt *Runtime) parseStage(at *site, opts bound) *stage {
+	t := opts.t
+	st := &stage{job: opts.boolean("job")}
 
 	// program and args, or the list form.
 	var argv []string
-	program, hasProgram := "", false
-	switch v := t.RawGetString("program").(type) {
-	case *lua.LNilType:
-	case lua.LString:
-		program, hasProgram = string(v), true
-	default:
-		raise(L, fname, "program must be a string, not a %s", typeName(v))
-	}
-	list := listOf(L, fname, "the argument list", t, 1)
+	program, hasProgram := opts.str("program")
+	list := listOf(at, "the argument list", t)
 	if hasProgram && len(list) > 0 {
-		raise(L, fname, "give program = ... or a list {program, args...}, not both")
+		at.raise("give program = ... or a list {program, args...}, not both")
 	}
-	if len(list) > 0 && t.RawGetString("args") != lua.LNil {
-		raise(L, fname, "give args = {...} or a list {program, args...}, not both")
+	if len(list) > 0 && opts.value("args") != lua.LNil {
+		at.raise("give args = {...} or a list {program, args...}, not both")
 	}
 	if len(list) > 0 {
 		if t.RawGetInt(1).Type() != lua.LTString {
-			raise(L, fname, "program (item 1) must be a string, not a %s", typeName(t.RawGetInt(1)))
+			at.raise("program (item 1) must be a string, not a %s", typeName(t.RawGetInt(1)))
 		}
 		program, argv = list[0], list[1:]
 	} else if !hasProgram {
-		raise(L, fname, "no program: give program = \"name\" or a list {\"name\", args...}")
+		at.raise("no program: give program = \"name\" or a list {\"name\", args...}")
 	}
-	switch v := t.RawGetString("args").(type) {
+	switch v := opts.value("args").(type) {
 	case *lua.LNilType:
 	case *lua.LTable:
-		checkKeys(L, fname+" args", v, true)
-		argv = listOf(L, fname, "args", v, 1)
+		plainList.checkKeys(at.in("args"), v)
+		argv = listOf(at, "args", v)
 	default:
-		raise(L, fname, "args must be a list, not a %s", typeName(v))
+		at.raise("args must be a list, not a %s", typeName(v))
 	}
 	if program == "" {
-		raise(L, fname, "program is empty")
+		at.raise("program is empty")
 	}
 	if strings.IndexByte(program, 0) >= 0 {
-		raise(L, fname, "program %q contains a NUL byte", program)
+		at.raise("program %q contains a NUL byte", program)
 	}
 	for i, a := range argv {
 		if strings.IndexByte(a, 0) >= 0 {
-			raise(L, fname, "argument %d (%q) contains a NUL byte", i+1, a)
+			at.raise("argument %d (%q) contains a NUL byte", i+1, a)
 		}
 	}
 
 	// Environment: hazlua's (haz.env) unless clear_env, then env on top.
-	clear := optBool(L, fname, t, "clear_env", false)
+	clear := opts.boolean("clear_env")
 	var env []string
 	if !clear {
 		env = os.Environ()
 	}
-	switch v := t.RawGetString("env").(type) {
+	switch v := opts.value("env").(type) {
 	case *lua.LNilType:
 	case *lua.LTable:
-		env, st.envShown = rt.mergeEnv(L, fname, env, v)
+		env, st.envShown = rt.mergeEnv(at.L, at.where, env, v)
 	default:
-		raise(L, fname, "env must be a table, not a %s", typeName(v))
+		at.raise("env must be a table, not a %s", typeName(v))
 	}
 	pathList := proc.Getenv(env, "PATH")
 	if clear && pathList == "" {
@@ -114,41 +94,41 @@ func (rt *Runtime) parseStage(L *lua.LState, fname string, t *lua.LTable, def sp
 	}
 
 	// Working directory.
-	cwd, hasCwd := optString(L, fname, t, "cwd", true)
+	cwd, hasCwd := opts.str("cwd")
 	if hasCwd {
 		if cwd == "" {
-			raise(L, fname, "cwd is empty")
+			at.raise("cwd is empty")
 		}
 		fi, err := os.Stat(cwd)
 		if err != nil {
-			raise(L, fname, "cwd %q: %v", cwd, unwrapPathError(err))
+			at.raise("cwd %q: %v", cwd, unwrapPathError(err))
 		}
 		if !fi.IsDir() {
-			raise(L, fname, "cwd %q is not a directory", cwd)
+			at.raise("cwd %q is not a directory", cwd)
 		}
 	}
 
-	name, _ := optString(L, fname, t, "name", false)
+	name, _ := opts.str("name")
 	if name == "" {
 		name = filepath.Base(program)
 	}
 	st.spec.Name = name
-	st.timeout = optDuration(L, fname, t, "timeout")
-	st.grace = optDuration(L, fname, t, "grace")
-	rt.parseStdin(L, fname, t, st)
-	st.outKind = rt.parseOutput(L, fname, t, "stdout", def.stdout, &st.spec.Stdout)
-	st.errKind = rt.parseOutput(L, fname, t, "stderr", "inherit", &st.spec.Stderr)
+	st.timeout = opts.duration("timeout")
+	st.grace = opts.duration("grace")
+	rt.parseStdin(at, opts, st)
+	st.outKind = rt.parseOutput(at, opts, "stdout", &st.spec.Stdout)
+	st.errKind = rt.parseOutput(at, opts, "stderr", &st.spec.Stderr)
 
 	path, err := proc.LookPath(program, pathList, cwd)
 	if err != nil {
 		if errors.Is(err, proc.ErrNotFound) {
-			raise(L, fname, "program %q not found in PATH", program)
+			at.raise("program %q not found in PATH", program)
 		}
 		var de *proc.DotError
 		if errors.As(err, &de) {
-			raise(L, fname, "program %q found in the relative PATH entry %q (refused, as in Go's os/exec): use %q", program, de.Entry, de.Path)
+			at.raise("program %q found in the relative PATH entry %q (refused, as in Go's os/exec): use %q", program, de.Entry, de.Path)
 		}
-		raise(L, fname, "program %q: %v", program, unwrapPathError(err))
+		at.raise("program %q: %v", program, unwrapPathError(err))
 	}
 	st.spec.Path = path
 	st.spec.Args = append([]string{program}, argv...)
@@ -193,24 +173,20 @@ func (rt *Runtime) mergeEnv(L *lua.LState, fname string, env []string, t *lua.LT
 	return proc.MergeEnv(env, set, unset), shown
 }
 
-func (rt *Runtime) parseStdin(L *lua.LState, fname string, t *lua.LTable, st *stage) {
-	in := t.RawGetString("input")
-	v := t.RawGetString("stdin")
+func (rt *Runtime) parseStdin(at *site, opts bound, st *stage) {
+	in := opts.value("input")
+	v := opts.value("stdin")
 	if in != lua.LNil {
 		if v != lua.LNil {
-			raise(L, fname, "give stdin or input, not both")
+			at.raise("give stdin or input, not both")
 		}
-		s, ok := in.(lua.LString)
-		if !ok {
-			raise(L, fname, "input must be a string, not a %s", typeName(in))
-		}
-		st.spec.Stdin = proc.Input{Kind: proc.InString, Data: string(s)}
+		st.spec.Stdin = proc.Input{Kind: proc.InString, Data: in.String()}
 		st.inKind = "input"
 		return
 	}
 	switch v := v.(type) {
 	case *lua.LNilType:
-		st.inKind = "null"
+		st.inKind = opts.def("stdin")
 	case lua.LString:
 		switch v {
 		case "null":
@@ -222,51 +198,45 @@ func (rt *Runtime) parseStdin(L *lua.LState, fname string, t *lua.LTable, st *st
 			st.spec.Stdin.Kind = proc.InPipe
 			st.inKind = "pipe"
 		default:
-			raise(L, fname, "stdin %q is not one of \"null\", \"inherit\", \"pipe\", a process or {file = path}", string(v))
+			at.raise("stdin %q is not one of \"null\", \"inherit\", \"pipe\", a process or {file = path}", string(v))
 		}
 	case *lua.LTable:
-		checkKeys(L, fname+" stdin", v, false, "file")
-		path, ok := optString(L, fname+" stdin", v, "file", true)
-		if !ok || path == "" {
-			raise(L, fname, "stdin = {file = path} needs a path")
-		}
+		path, _ := fileInput.bind(at.in("stdin"), v).str("file")
 		st.spec.Stdin = proc.Input{Kind: proc.InFile, Path: path}
 		st.inKind = "file"
 	case *lua.LUserData:
 		p, ok := v.Value.(*process)
 		if !ok {
-			raise(L, fname, "stdin must be a haz process, not %s", typeName(v))
+			at.raise("stdin must be a haz process, not %s", typeName(v))
 		}
 		if p.outKind != "pipe" {
-			raise(L, fname, "stdin process %s was not spawned with stdout = \"pipe\"", p.describe())
+			at.raise("stdin process %s was not spawned with stdout = \"pipe\"", p.describe())
 		}
 		if !p.last().PipeAvailable() && !p.drained() {
-			raise(L, fname, "stdin process %s: its stdout pipe is already taken", p.describe())
+			at.raise("stdin process %s: its stdout pipe is already taken", p.describe())
 		}
 		st.stdinProc = p
 		st.inKind = "process"
 	default:
-		raise(L, fname, "stdin must be a string, a process or a table, not a %s", typeName(v))
+		at.raise("stdin must be a string, a process or a table, not a %s", typeName(v))
 	}
 }
 
-func (rt *Runtime) parseOutput(L *lua.LState, fname string, t *lua.LTable, key, def string, out *proc.Output) string {
-	v := t.RawGetString(key)
-	kind := def
-	switch v := v.(type) {
+// parseOutput reads the stdout or stderr (key) of a spawn table into out
+// and returns its kind.
+func (rt *Runtime) parseOutput(at *site, opts bound, key string, out *proc.Output) string {
+	kind := opts.def(key)
+	switch v := opts.value(key).(type) {
 	case *lua.LNilType:
 	case lua.LString:
 		kind = string(v)
 	case *lua.LTable:
-		checkKeys(L, fname+" "+key, v, false, "file", "append")
-		path, ok := optString(L, fname+" "+key, v, "file", true)
-		if !ok || path == "" {
-			raise(L, fname, "%s = {file = path} needs a path", key)
-		}
-		*out = proc.Output{Kind: proc.OutFile, Path: path, Append: optBool(L, fname, v, "append", false)}
+		file := fileOutput.bind(at.in(key), v)
+		path, _ := file.str("file")
+		*out = proc.Output{Kind: proc.OutFile, Path: path, Append: file.boolean("append")}
 		return "file"
 	default:
-		raise(L, fname, "%s must be a string or {file = path}, not a %s", key, typeName(v))
+		at.raise("%s must be a string or {file = path}, not a %s", key, typeName(v))
 	}
 	switch {
 	case kind == "capture":
@@ -284,7 +254,7 @@ func (rt *Runtime) parseOutput(L *lua.LState, fname string, t *lua.LTable, key, 
 		if key == "stderr" {
 			valid = `"inherit", "capture", "null", "stdout" or {file = path}`
 		}
-		raise(L, fname, "%s %q is not one of %s", key, kind, valid)
+		at.raise("%s %q is not one of %s", key, kind, valid)
 	}
 	return kind
 }

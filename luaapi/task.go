@@ -13,9 +13,6 @@ import (
 	"github.com/hazlua/hazlua/runner"
 )
 
-// taskKeys are the keys of a haz.task options table (SPEC S5).
-var taskKeys = []string{"run", "deps", "desc", "inputs", "outputs", "key", "mutex", "tags", "timeout", "always"}
-
 // luaTask is what haz.task recorded besides the runner.Task.
 type luaTask struct {
 	fn      *lua.LFunction // nil: aggregate
@@ -90,122 +87,34 @@ func (rt *Runtime) hazTask(L *lua.LState) int {
 	return 0
 }
 
+// taskOptions reads the options table o of task t (see taskOptions in
+// api.go). Its errors are definition errors.
 func (rt *Runtime) taskOptions(L *lua.LState, fname string, o *lua.LTable, t *runner.Task, lt *luaTask) {
-	var unknown []string
-	o.ForEach(func(k, _ lua.LValue) {
-		ks, ok := k.(lua.LString)
-		if !ok {
-			unknown = append(unknown, "a "+typeName(k)+" key")
-			return
-		}
-		for _, a := range taskKeys {
-			if string(ks) == a {
-				return
-			}
-		}
-		unknown = append(unknown, fmt.Sprintf("%q", string(ks)))
-	})
-	if len(unknown) > 0 {
-		rt.defError(L, fname, "task %q: unknown key %s (valid keys: %s)", t.Name, strings.Join(unknown, ", "), strings.Join(taskKeys, ", "))
-	}
-	strList := func(key string) []string {
-		v := o.RawGetString(key)
-		if v == lua.LNil {
-			return nil
-		}
-		lst, ok := v.(*lua.LTable)
-		if !ok {
-			rt.defError(L, fname, "task %q: %s must be a list of strings, not a %s", t.Name, key, typeName(v))
-		}
-		var out []string
-		n := lst.Len()
-		count := 0
-		lst.ForEach(func(_, _ lua.LValue) { count++ })
-		if count != n {
-			rt.defError(L, fname, "task %q: %s must be a list (1..n) of strings", t.Name, key)
-		}
-		for i := 1; i <= n; i++ {
-			s, ok := lst.RawGetInt(i).(lua.LString)
-			if !ok || s == "" {
-				rt.defError(L, fname, "task %q: %s item %d must be a non-empty string, not a %s", t.Name, key, i, typeName(lst.RawGetInt(i)))
-			}
-			out = append(out, string(s))
-		}
-		return out
-	}
-	str := func(key string) string {
-		switch v := o.RawGetString(key).(type) {
-		case *lua.LNilType:
-			return ""
-		case lua.LString:
-			return string(v)
-		default:
-			rt.defError(L, fname, "task %q: %s must be a string, not a %s", t.Name, key, typeName(v))
-		}
-		return ""
-	}
-	switch v := o.RawGetString("run").(type) {
-	case *lua.LNilType:
-	case *lua.LFunction:
-		lt.fn = v
-	default:
-		rt.defError(L, fname, "task %q: run must be a function, not a %s", t.Name, typeName(v))
-	}
-	t.Deps = strList("deps")
-	t.Desc = str("desc")
-	lt.inputs = strList("inputs")
-	lt.outputs = strList("outputs")
+	at := &site{L: L, where: fmt.Sprintf("%s: task %q", fname, t.Name), fail: rt.defError}
+	opts := taskOptions.bind(at, o)
+	lt.fn = opts.function("run")
+	t.Deps = opts.names("deps")
+	t.Desc, _ = opts.str("desc")
+	lt.inputs = opts.names("inputs")
+	lt.outputs = opts.names("outputs")
 	if err := glob.Check(append(append([]string(nil), lt.inputs...), lt.outputs...)); err != nil {
-		rt.defError(L, fname, "task %q: %v", t.Name, err)
+		at.raise("%v", err)
 	}
-	lt.key = str("key")
-	t.Tags = strList("tags")
-	switch v := o.RawGetString("mutex").(type) {
+	lt.key, _ = opts.str("key")
+	t.Tags = opts.names("tags")
+	switch v := opts.value("mutex").(type) {
 	case *lua.LNilType:
 	case lua.LString:
 		t.Mutex = string(v)
 	case *lua.LTable:
-		var bad []string
-		v.ForEach(func(k, _ lua.LValue) {
-			if k.String() != "name" && k.String() != "shared" {
-				bad = append(bad, fmt.Sprintf("%q", k.String()))
-			}
-		})
-		if len(bad) > 0 {
-			rt.defError(L, fname, "task %q: mutex: unknown key %s (valid keys: name, shared)", t.Name, strings.Join(bad, ", "))
-		}
-		n, ok := v.RawGetString("name").(lua.LString)
-		if !ok || n == "" {
-			rt.defError(L, fname, "task %q: mutex = {name = ...} needs a name", t.Name)
-		}
-		t.Mutex = string(n)
-		switch s := v.RawGetString("shared").(type) {
-		case *lua.LNilType:
-		case lua.LBool:
-			t.MutexShared = bool(s)
-		default:
-			rt.defError(L, fname, "task %q: mutex shared must be a boolean, not a %s", t.Name, typeName(s))
-		}
+		m := mutexOptions.bind(at.in("mutex"), v)
+		t.Mutex, _ = m.str("name")
+		t.MutexShared = m.boolean("shared")
 	default:
-		rt.defError(L, fname, "task %q: mutex must be a name or {name = ..., shared = true}, not a %s", t.Name, typeName(v))
+		at.raise("mutex must be a name or {name = ..., shared = true}, not a %s", typeName(v))
 	}
-	if v := o.RawGetString("timeout"); v != lua.LNil {
-		if v.Type() != lua.LTNumber && v.Type() != lua.LTString {
-			rt.defError(L, fname, "task %q: timeout must be a number of seconds or a duration string, not a %s", t.Name, typeName(v))
-		}
-		d, err := ParseDuration(v.String(), v.Type() == lua.LTNumber)
-		if err != nil {
-			rt.defError(L, fname, "task %q: timeout %v", t.Name, err)
-		}
-		t.Timeout = d
-	}
-	switch v := o.RawGetString("always").(type) {
-	case *lua.LNilType:
-	case lua.LBool:
-		lt.always = bool(v)
-	default:
-		rt.defError(L, fname, "task %q: always must be a boolean, not a %s", t.Name, typeName(v))
-	}
+	t.Timeout = opts.duration("timeout")
+	lt.always = opts.boolean("always")
 }
 
 // hazLimit is haz.limit(tag, n): at most n tasks tagged tag run at once.

@@ -2,7 +2,8 @@ package runner
 
 import (
 	"fmt"
-	"unicode/utf8"
+
+	"github.com/hazlua/hazlua/internal/suggest"
 )
 
 // ExitUsage is the exit status for a usage or graph error: a bad task
@@ -39,59 +40,22 @@ func (e *GraphError) ExitCode() int { return ExitUsage }
 // unknownMsg formats `unknown <what> "name"` with a "did you mean"
 // suggestion drawn from tasks (in order, so ties go to the first), never
 // the task named exclude.
-func unknownMsg(what, name string, names []*Task, exclude string) string {
+func unknownMsg(what, name string, tasks []*Task, exclude string) string {
 	msg := fmt.Sprintf("unknown %s %q", what, name)
-	if s := suggest(name, names, exclude); s != "" {
+	if s := suggestTask(name, tasks, exclude); s != "" {
 		msg += fmt.Sprintf(" (did you mean %q?)", s)
 	}
 	return msg
 }
 
-// suggest returns the task name closest to name by edit distance, if it is
-// close enough to be a plausible typo, else "". The task named exclude is
-// never suggested.
-func suggest(name string, tasks []*Task, exclude string) string {
-	n := utf8.RuneCountInString(name)
-	maxDist := 2
-	if n/3 > maxDist {
-		maxDist = n / 3
-	}
-	best, bestDist := "", maxDist+1
+// suggestTask returns the task name closest to name (see suggest.Closest),
+// or "". The task named exclude is never suggested.
+func suggestTask(name string, tasks []*Task, exclude string) string {
+	names := make([]string, 0, len(tasks))
 	for _, t := range tasks {
-		c := t.Name
-		if c == exclude {
-			continue
-		}
-		lc := utf8.RuneCountInString(c)
-		if d := lc - n; d > maxDist || -d > maxDist {
-			continue
-		}
-		d := editDistance(name, c)
-		if d < bestDist && d < max(n, lc) {
-			best, bestDist = c, d
+		if t.Name != exclude {
+			names = append(names, t.Name)
 		}
 	}
-	return best
-}
-
-// editDistance is the Levenshtein distance between a and b, by runes.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
+	return suggest.Closest(name, names)
 }

@@ -197,20 +197,3 @@ func TestPlanOrder(t *testing.T) {
 		})
 	}
 }
-
-func TestSuggest(t *testing.T) {
-	tasks := []*Task{{Name: "build"}, {Name: "test"}, {Name: "lint"}, {Name: "generate-docs"}}
-	for _, tt := range []struct{ in, want string }{
-		{"biuld", "build"},
-		{"tset", "test"},
-		{"tests", "test"},
-		{"Build", "build"},
-		{"generate-doc", "generate-docs"},
-		{"deploy", ""},
-		{"x", ""},
-	} {
-		if got := suggest(tt.in, tasks, ""); got != tt.want {
-			t.Errorf("suggest(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}

@@ -5,13 +5,13 @@
 
 --- unknown key
 -- exit: 2
--- stderr: ^hazlua: build\.lua:3: haz\.task: task "a": unknown key "rnu" \(valid keys: run, deps, desc, inputs, outputs, key, mutex, tags, timeout, always\)\n$
+-- stderr: ^hazlua: build\.lua:3: haz\.task: task "a": unknown key "rnu" \(did you mean "run"\?; valid keys: run, deps, desc, inputs, outputs, key, mutex, tags, timeout, always\)\n$
 haz.task("a", {rnu = function() end})
 print("not reached")
 
 --- several unknown keys are all named
 -- exit: 2
--- stderr: ^hazlua: build\.lua:3: haz\.task: task "a": unknown key ("dep", "tag"|"tag", "dep") \(valid keys
+-- stderr: ^hazlua: build\.lua:3: haz\.task: task "a": unknown keys "dep", "tag" \(did you mean "deps", "tags"\?; valid keys: run,
 haz.task("a", {dep = {}, run = function() end, tag = {}})
 
 --- a list item is an unknown key
@@ -109,9 +109,9 @@ haz.task("a", {mutex = {shared = true}})
 -- stderr: ^hazlua: build\.lua:3: haz\.task: task "a": mutex: unknown key "exclusive"
 haz.task("a", {mutex = {name = "m", exclusive = true}})
 
---- mutex shared must be a boolean
+--- mutex: shared must be a boolean
 -- exit: 2
--- stderr: ^hazlua: build\.lua:3: haz\.task: task "a": mutex shared must be a boolean, not a string\n$
+-- stderr: ^hazlua: build\.lua:3: haz\.task: task "a": mutex: shared must be a boolean, not a string\n$
 haz.task("a", {mutex = {name = "m", shared = "yes"}})
 
 --- tags must be a list of strings
