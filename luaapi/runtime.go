@@ -24,25 +24,80 @@ import (
 	"github.com/hazlua/hazlua/runner"
 )
 
-// Exit statuses (SPEC S2).
+// ErrorKind is what ended a run with an *Error. The command maps each
+// kind to an exit status (docs/design.md, "The command and its errors");
+// luaapi itself knows no exit statuses.
+type ErrorKind int
+
 const (
-	ExitOK      = 0
-	ExitFailure = 1 // a task or the script failed at run time
-	ExitUsage   = 2 // usage, script load or definition error
+	// KindRuntime: a task or the script failed at run time (a Lua error,
+	// a timeout, a bug of hazlua's). It is the zero value.
+	KindRuntime ErrorKind = iota
+	// KindUsage: the run cannot start as configured: the script is
+	// missing or a directory, the working directory or the project root
+	// is unusable, the output mode is unknown.
+	KindUsage
+	// KindLoad: the script cannot be read or does not compile.
+	KindLoad
+	// KindDefinition: haz.task or haz.limit was misused, a task named on
+	// the command line does not exist, or the graph is invalid (an
+	// unknown dependency, a cycle).
+	KindDefinition
+	// KindStopped: a signal (Runtime.Stop), os.exit or a write to a
+	// closed stdout or stderr stopped the run; Error.Signal and
+	// Error.Status say which.
+	KindStopped
 )
 
-// Error is a failure that ends a run, with the exit status it calls for.
-// Msg is the first line and details ("build.lua:12: ..."); it is empty when
-// there is nothing left to say (os.exit, a signal already reported).
-type Error struct {
-	Code int
-	Msg  string
+// String returns the kind's name: "runtime", "usage", "load",
+// "definition" or "stopped".
+func (k ErrorKind) String() string {
+	switch k {
+	case KindRuntime:
+		return "runtime"
+	case KindUsage:
+		return "usage"
+	case KindLoad:
+		return "load"
+	case KindDefinition:
+		return "definition"
+	case KindStopped:
+		return "stopped"
+	}
+	return fmt.Sprintf("ErrorKind(%d)", int(k))
 }
 
+// Error is a failure that ends a run. The zero value is a run-time
+// failure with nothing to say.
+type Error struct {
+	Kind ErrorKind
+	// Msg is the first line and details ("build.lua:12: ..."); it is
+	// empty when there is nothing left to say (os.exit, a signal already
+	// reported, a summary that said it all).
+	Msg string
+	// Signal is, for KindStopped, the signal that stopped the run
+	// (syscall.SIGPIPE for a closed stdout or stderr), or 0 when the
+	// script called os.exit.
+	Signal syscall.Signal
+	// Status is, for KindStopped by os.exit, the status the script asked
+	// for (0 to 255).
+	Status int
+	// Err is the error behind this one, if any (a *runner.GraphError).
+	Err error
+}
+
+// Error returns Msg.
 func (e *Error) Error() string { return e.Msg }
 
-// ExitCode returns the exit status for the error.
-func (e *Error) ExitCode() int { return e.Code }
+// Unwrap returns Err.
+func (e *Error) Unwrap() error { return e.Err }
+
+// The statuses os.exit(true) and os.exit(false) ask for, as C's
+// EXIT_SUCCESS and EXIT_FAILURE.
+const (
+	exitSuccess = 0
+	exitFailure = 1
+)
 
 // Config is one run of a script. The zero value is not usable: Script is
 // required.
@@ -74,8 +129,8 @@ type Config struct {
 }
 
 // Runtime is one run of a script: the Lua state, the process manager and
-// the run's cancellation. Stop and Kill may be called from any goroutine;
-// Run once.
+// the run's cancellation. Stop, Kill, Loading, Grace, Shutdown and Notify
+// may be called from any goroutine; Run once.
 type Runtime struct {
 	cfg        Config
 	root       string // project root, absolute, symlinks resolved
@@ -95,23 +150,19 @@ type Runtime struct {
 
 	graph     *runner.Graph
 	tasks     map[string]*luaTask
-	defErrors map[string]bool           // messages of definition errors (exit 2)
+	defErrors map[string]bool           // messages of definition errors (KindDefinition)
 	stopped   atomic.Pointer[stopError] // the first Stop or os.exit
 	loading   atomic.Bool               // the script is being parsed: no Lua runs, no process exists
+
+	outMu sync.Mutex     // guards out, and Notify's writes to stderr before it is set
+	out   *runner.Output // the task run's output, once the tasks start
 }
 
-// stopError is the cause of a run's cancellation that decides the exit
-// status: a signal, os.exit, or a closed output.
+// stopError is the cause of a run's cancellation that decides how it
+// ends: a signal, os.exit, or a closed output.
 type stopError struct {
-	code int
-	msg  string
-}
-
-func (e *stopError) Error() string {
-	if e.msg == "" {
-		return fmt.Sprintf("stopped (exit %d)", e.code)
-	}
-	return e.msg
+	sig    syscall.Signal // 0: os.exit
+	status int            // os.exit's status
 }
 
 // New prepares a run: it finds the project root, changes the working
@@ -129,7 +180,7 @@ func New(cfg Config) (*Runtime, error) {
 	if cfg.InvocationDir == "" {
 		wd, err := os.Getwd()
 		if err != nil {
-			return nil, &Error{ExitUsage, fmt.Sprintf("cannot find the working directory: %v", err)}
+			return nil, &Error{Kind: KindUsage, Msg: fmt.Sprintf("cannot find the working directory: %v", err)}
 		}
 		cfg.InvocationDir = wd
 	}
@@ -144,12 +195,12 @@ func New(cfg Config) (*Runtime, error) {
 		}
 	}
 	if err != nil {
-		return nil, &Error{ExitUsage, fmt.Sprintf("script %s: %v", cfg.Script, unwrapPathError(err))}
+		return nil, &Error{Kind: KindUsage, Msg: fmt.Sprintf("script %s: %v", cfg.Script, unwrapPathError(err))}
 	}
 	rt := &Runtime{cfg: cfg, root: filepath.Dir(abs), scriptName: filepath.Base(abs),
 		graph: runner.NewGraph(), tasks: map[string]*luaTask{}, defErrors: map[string]bool{}}
 	if err := os.Chdir(rt.root); err != nil {
-		return nil, &Error{ExitUsage, fmt.Sprintf("cannot change to the project root: %v", err)}
+		return nil, &Error{Kind: KindUsage, Msg: fmt.Sprintf("cannot change to the project root: %v", err)}
 	}
 	rt.m = proc.NewManager(proc.Config{Grace: cfg.Grace, Jobs: cfg.Jobs, Stdin: cfg.Stdin})
 	rt.ctx, rt.cancel = context.WithCancelCause(context.Background())
@@ -183,11 +234,15 @@ func (rt *Runtime) Root() string { return rt.root }
 // Grace returns the grace period between SIGTERM and SIGKILL.
 func (rt *Runtime) Grace() time.Duration { return rt.m.Grace() }
 
-// Stop stops the run as a signal does (SPEC S6): every thread is
-// cancelled, every process group terminated, and Run returns an *Error with
-// the given exit status. The first Stop wins; Stop does not wait.
-func (rt *Runtime) Stop(code int) {
-	rt.stopped.CompareAndSwap(nil, &stopError{code: code})
+// Stop stops the run because hazlua received sig (docs/design.md,
+// "Stopping"): every thread is cancelled, every process group terminated,
+// and Run returns an *Error of KindStopped with that Signal. The first
+// stop (Stop, os.exit or a closed output) wins; Stop does not wait. It is
+// safe to call from any goroutine, at any time after New.
+func (rt *Runtime) Stop(sig syscall.Signal) { rt.stop(&stopError{sig: sig}) }
+
+func (rt *Runtime) stop(cause *stopError) {
+	rt.stopped.CompareAndSwap(nil, cause)
 	rt.cancel(errStopped)
 	rt.m.TerminateAll()
 }
@@ -215,16 +270,16 @@ func (rt *Runtime) Run() (err error) {
 		if stop := rt.stopCause(); stop != nil {
 			// The stop decides the status; an error the script raised
 			// before it is still reported.
-			msg := stop.msg
+			msg := ""
 			var e *Error
-			if errors.As(err, &e) && msg == "" {
+			if errors.As(err, &e) {
 				msg = e.Msg
 			}
-			err = &Error{Code: stop.code, Msg: msg}
+			err = &Error{Kind: KindStopped, Msg: msg, Signal: stop.sig, Status: stop.status}
 		}
 		if r := recover(); r != nil {
 			// A bug of ours: report it as an error, never a Go trace.
-			err = &Error{ExitFailure, fmt.Sprintf("internal error: %v (please report it with the script that caused it)", r)}
+			err = &Error{Kind: KindRuntime, Msg: fmt.Sprintf("internal error: %v (please report it with the script that caused it)", r)}
 		}
 	}()
 	rt.lock()
@@ -233,7 +288,7 @@ func (rt *Runtime) Run() (err error) {
 	rt.loading.Store(false)
 	if lerr != nil {
 		rt.unlock()
-		return &Error{ExitUsage, loadErrorMessage(rt.scriptName, lerr)}
+		return &Error{Kind: KindLoad, Msg: loadErrorMessage(rt.scriptName, lerr)}
 	}
 	rt.L.Push(fn)
 	perr := rt.L.PCall(0, 0, nil)
@@ -247,9 +302,9 @@ func (rt *Runtime) Run() (err error) {
 			return nil // reported by the deferred function
 		}
 		if rt.defErrors[msg] {
-			return &Error{ExitUsage, msg}
+			return &Error{Kind: KindDefinition, Msg: msg}
 		}
-		return &Error{ExitFailure, msg}
+		return &Error{Kind: KindRuntime, Msg: msg}
 	}
 	return rt.runTasks()
 }
@@ -259,14 +314,12 @@ var errRunEnded = errors.New("run ended")
 // stopCause returns what stopped the run early, if anything did.
 func (rt *Runtime) stopCause() *stopError { return rt.stopped.Load() }
 
-// exit ends the run with code through the normal shutdown (os.exit).
-func (rt *Runtime) exit(code int) { rt.Stop(code) }
+// exit ends the run with status through the normal shutdown (os.exit).
+func (rt *Runtime) exit(status int) { rt.stop(&stopError{status: status}) }
 
 // outputClosed stops the run because hazlua's own stdout or stderr is a
-// closed pipe (exit 141, as if killed by SIGPIPE).
-func (rt *Runtime) outputClosed() {
-	rt.Stop(128 + int(syscall.SIGPIPE))
-}
+// closed pipe, as if by SIGPIPE (the command exits 141).
+func (rt *Runtime) outputClosed() { rt.Stop(syscall.SIGPIPE) }
 
 // loadErrorMessage turns a load error into "build.lua:3: syntax error
 // near 'x'".
@@ -325,8 +378,49 @@ func errorMessage(L *lua.LState, err error) string {
 }
 
 // writeLine writes one line to w; a closed pipe stops the run (exit 141).
+// A line for stderr goes through Notify, so it does not break the status
+// line.
 func (rt *Runtime) writeLine(w io.Writer, s string) {
+	if w == io.Writer(rt.cfg.Stderr) {
+		rt.Notify(s)
+		return
+	}
 	if _, err := io.WriteString(w, s); err != nil && errors.Is(err, syscall.EPIPE) {
 		rt.outputClosed()
 	}
+}
+
+// Notify writes line, one of hazlua's own messages ("hazlua: received
+// SIGINT, stopping ..."), to stderr, adding a newline if it has none.
+// Once tasks run, it goes through their output (runner.Output.Notice),
+// which keeps the line apart from the status line without waiting for a
+// task's write to a full stdout. It is safe to call from any goroutine;
+// it blocks while stderr does, so a caller that must not block calls it
+// from a goroutine of its own. A closed stderr stops the run as a closed
+// pipe does.
+func (rt *Runtime) Notify(line string) {
+	var err error
+	rt.outMu.Lock()
+	if out := rt.out; out != nil {
+		rt.outMu.Unlock()
+		err = out.Notice(line)
+	} else {
+		// No task output yet, so no status line: write directly, under
+		// outMu, so that the status line cannot start in the middle.
+		if line == "" || line[len(line)-1] != '\n' {
+			line += "\n"
+		}
+		_, err = io.WriteString(rt.cfg.Stderr, line)
+		rt.outMu.Unlock()
+	}
+	if err != nil && errors.Is(err, syscall.EPIPE) {
+		rt.outputClosed()
+	}
+}
+
+// setOutput makes out the run's output for Notify.
+func (rt *Runtime) setOutput(out *runner.Output) {
+	rt.outMu.Lock()
+	rt.out = out
+	rt.outMu.Unlock()
 }

@@ -70,12 +70,12 @@ func (rt *Runtime) luaIOWrite(L *lua.LState) int {
 // luaExit is os.exit([code]): the run ends through hazlua's shutdown
 // (cancel, terminate every process group, exit with code).
 func (rt *Runtime) luaExit(L *lua.LState) int {
-	code := ExitOK
+	code := exitSuccess
 	switch v := L.Get(1).(type) {
 	case *lua.LNilType:
 	case lua.LBool:
 		if !v {
-			code = ExitFailure
+			code = exitFailure
 		}
 	case lua.LNumber:
 		code = int(v) & 0xff

@@ -22,8 +22,8 @@ type luaTask struct {
 	always  bool
 }
 
-// defError raises a definition error (haz.task, haz.limit): the run exits
-// with ExitUsage if it ends the script.
+// defError raises a definition error (haz.task, haz.limit): if it ends
+// the script, Run returns it as an *Error of KindDefinition.
 func (rt *Runtime) defError(L *lua.LState, fname, format string, args ...any) {
 	msg := fmt.Sprintf("%s: %s", fname, fmt.Sprintf(format, args...))
 	if where := position(L); where != "" {

@@ -29,7 +29,7 @@ func (rt *Runtime) runTasks() error {
 	}
 	plan, err := rt.graph.Plan(targets)
 	if err != nil {
-		return &Error{ExitUsage, err.Error()}
+		return &Error{Kind: KindDefinition, Msg: err.Error(), Err: err}
 	}
 	if rt.cfg.DryRun {
 		rt.printPlan(plan)
@@ -37,7 +37,7 @@ func (rt *Runtime) runTasks() error {
 	}
 	mode, err := runner.ParseMode(rt.cfg.Output)
 	if err != nil {
-		return &Error{ExitUsage, err.Error()}
+		return &Error{Kind: KindUsage, Msg: err.Error(), Err: err}
 	}
 	status := mode != runner.Raw && !rt.cfg.Quiet && term.IsTerminal(int(rt.cfg.Stderr.Fd()))
 	out := runner.NewOutput(rt.cfg.Stdout, rt.cfg.Stderr, mode, rt.cfg.Color, rt.cfg.Quiet, status)
@@ -52,6 +52,7 @@ func (rt *Runtime) runTasks() error {
 			rt.outputClosed()
 		}
 	})
+	rt.setOutput(out)
 	policy := runner.Default
 	switch {
 	case rt.cfg.KeepGoing:
@@ -64,11 +65,11 @@ func (rt *Runtime) runTasks() error {
 	if !report.Failed() {
 		return nil
 	}
-	code := ExitFailure
+	kind := KindRuntime
 	for _, oc := range report.Outcomes {
 		var te *taskError
 		if errors.As(oc.Err, &te) && te.definition {
-			code = ExitUsage // a task definition error, found late
+			kind = KindDefinition // a task definition error, found late
 		}
 	}
 	msg := ""
@@ -81,7 +82,7 @@ func (rt *Runtime) runTasks() error {
 			}
 		}
 	}
-	return &Error{code, msg}
+	return &Error{Kind: kind, Msg: msg}
 }
 
 // listTasks prints every task (-l): name, description, dependencies.

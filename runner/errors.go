@@ -6,14 +6,38 @@ import (
 	"github.com/hazlua/hazlua/internal/suggest"
 )
 
-// ExitUsage is the exit status for a usage or graph error: a bad task
-// declaration, an unknown task or dependency, a cycle.
-const ExitUsage = 2
+// GraphErrorKind says what is wrong with a graph. The zero value is
+// BadDeclaration.
+type GraphErrorKind int
+
+const (
+	// BadDeclaration: a task or a limit declaration is invalid or a
+	// duplicate (Graph.Add, Graph.Limit).
+	BadDeclaration GraphErrorKind = iota
+	// UnknownTask: a target or a dependency names no declared task.
+	UnknownTask
+	// DependencyCycle: the dependencies form a cycle.
+	DependencyCycle
+)
+
+// String returns "bad declaration", "unknown task" or "dependency cycle".
+func (k GraphErrorKind) String() string {
+	switch k {
+	case BadDeclaration:
+		return "bad declaration"
+	case UnknownTask:
+		return "unknown task"
+	case DependencyCycle:
+		return "dependency cycle"
+	}
+	return fmt.Sprintf("GraphErrorKind(%d)", int(k))
+}
 
 // GraphError is an error in the declared graph or in the targets asked
 // for: a bad or duplicate declaration, an unknown task, an unknown
-// dependency, a cycle. Its ExitCode is ExitUsage.
+// dependency, a cycle. Kind says which.
 type GraphError struct {
+	Kind GraphErrorKind
 	// Pos is the declaration position of the task at fault ("build.lua:12"),
 	// or "" (unknown targets have none).
 	Pos string
@@ -33,9 +57,6 @@ func (e *GraphError) Error() string {
 
 // Position returns e.Pos, so that GraphError is a TaskError.
 func (e *GraphError) Position() string { return e.Pos }
-
-// ExitCode returns ExitUsage.
-func (e *GraphError) ExitCode() int { return ExitUsage }
 
 // unknownMsg formats `unknown <what> "name"` with a "did you mean"
 // suggestion drawn from tasks (in order, so ties go to the first), never

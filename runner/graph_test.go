@@ -27,9 +27,9 @@ func TestAddErrors(t *testing.T) {
 			if err == nil || err.Error() != tt.want {
 				t.Fatalf("Add: %v, want %q", err, tt.want)
 			}
-			var ec interface{ ExitCode() int }
-			if !errors.As(err, &ec) || ec.ExitCode() != ExitUsage {
-				t.Errorf("error %T has no ExitCode %d", err, ExitUsage)
+			var ge *GraphError
+			if !errors.As(err, &ge) || ge.Kind != BadDeclaration {
+				t.Errorf("error %T is not a *GraphError of kind %v", err, BadDeclaration)
 			}
 		})
 	}
@@ -51,6 +51,9 @@ func TestLimit(t *testing.T) {
 		got := ""
 		if err != nil {
 			got = err.Error()
+			if ge := (*GraphError)(nil); !errors.As(err, &ge) || ge.Kind != BadDeclaration {
+				t.Errorf("Limit(%q, %d): error %T is not a *GraphError of kind %v", tt.tag, tt.n, err, BadDeclaration)
+			}
 		}
 		if got != tt.want {
 			t.Errorf("Limit(%q, %d) = %q, want %q", tt.tag, tt.n, got, tt.want)
@@ -151,9 +154,13 @@ func TestPlanErrors(t *testing.T) {
 			if err.Error() != tt.want {
 				t.Errorf("error:\n got %q\nwant %q", err, tt.want)
 			}
+			wantKind := UnknownTask
+			if strings.Contains(tt.want, "dependency cycle") {
+				wantKind = DependencyCycle
+			}
 			var ge *GraphError
-			if !errors.As(err, &ge) || ge.ExitCode() != ExitUsage {
-				t.Errorf("error %T is not a *GraphError with exit code %d", err, ExitUsage)
+			if !errors.As(err, &ge) || ge.Kind != wantKind {
+				t.Errorf("error %T is not a *GraphError of kind %v", err, wantKind)
 			}
 			verr := g.Validate()
 			if strings.HasPrefix(tt.want, "unknown task") {

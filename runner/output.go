@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"os"
 	"sync"
 	"syscall"
@@ -150,7 +151,8 @@ func (o *Output) Err() error {
 
 // Printf writes one line (a newline is added if missing) to hazlua's
 // stderr, clearing and redrawing the status line around it. For hazlua's
-// own messages ("hazlua: stopping ...").
+// own messages that come while tasks run ("hazlua: received SIGINT,
+// stopping ...", the -v spawn echo); it blocks while stderr does.
 func (o *Output) Printf(format string, a ...any) {
 	if o == nil {
 		return
@@ -162,6 +164,36 @@ func (o *Output) Printf(format string, a ...any) {
 	o.mu.Lock()
 	o.emitLocked(Stderr, b)
 	o.mu.Unlock()
+}
+
+// Notice writes line (a newline is added if missing) to hazlua's stderr
+// without waiting for the output: for hazlua's own messages that must not
+// wait, such as the stopping line a signal brings, which must reach
+// stderr even while a task's write to a full stdout holds the output.
+// When the output is free, Notice is Printf. Else it writes the line in
+// one write, after clearing the terminal line when the status line is on,
+// so that the line starts a line of its own whatever the holder is doing
+// (each of the output's writes is a whole line or the status line); the
+// status line comes back at its next redraw. Notice blocks only while
+// stderr does. It returns the error of a write it made without the
+// output, which the output does not record; else nil.
+func (o *Output) Notice(line string) error {
+	if o == nil {
+		return nil
+	}
+	if line == "" || line[len(line)-1] != '\n' {
+		line += "\n"
+	}
+	if o.mu.TryLock() {
+		o.emitLocked(Stderr, []byte(line))
+		o.mu.Unlock()
+		return nil
+	}
+	if o.status.enabled { // set at NewOutput, never changed
+		line = clearLine + line
+	}
+	_, err := io.WriteString(o.files[Stderr], line)
+	return err
 }
 
 // emitLocked writes p to stream st around the status line. o.mu is held.

@@ -71,7 +71,7 @@ func (g *Graph) resolve() (off, idx []int32, err error) {
 		for _, d := range t.Deps {
 			j, ok := g.index[d]
 			if !ok {
-				return nil, nil, &GraphError{Pos: t.Pos, Task: t.Name,
+				return nil, nil, &GraphError{Kind: UnknownTask, Pos: t.Pos, Task: t.Name,
 					Msg: fmt.Sprintf("task %q: %s", t.Name, unknownMsg("dependency", d, g.tasks, t.Name))}
 			}
 			if seen[j] == int32(i+1) {
@@ -149,14 +149,14 @@ func (g *Graph) cycleError(cyc []int32) error {
 	}
 	names = append(names, names[0])
 	t := g.tasks[cyc[first]]
-	return &GraphError{Pos: t.Pos, Task: t.Name, Msg: "dependency cycle: " + strings.Join(names, " → ")}
+	return &GraphError{Kind: DependencyCycle, Pos: t.Pos, Task: t.Name, Msg: "dependency cycle: " + strings.Join(names, " → ")}
 }
 
 // Plan validates the graph (see Validate), resolves targets (in the order
 // given; duplicates are ignored) and their transitive dependencies, and
 // orders them. An unknown target is an error that suggests a close name.
 // No targets: an empty plan (the caller picks "default" or nothing).
-// Errors are *GraphError, whose ExitCode is ExitUsage.
+// Errors are *GraphError.
 func (g *Graph) Plan(targets []string) (*Plan, error) {
 	off, idx, err := g.resolve()
 	if err != nil {
@@ -175,7 +175,7 @@ func (g *Graph) Plan(targets []string) (*Plan, error) {
 	for _, name := range targets {
 		i, ok := g.index[name]
 		if !ok {
-			return nil, &GraphError{Msg: unknownMsg("task", name, g.tasks, "")}
+			return nil, &GraphError{Kind: UnknownTask, Msg: unknownMsg("task", name, g.tasks, "")}
 		}
 		if prio[i] != noPrio {
 			continue

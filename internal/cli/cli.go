@@ -1,0 +1,240 @@
+// Package cli is the hazlua command: its flags, which script it runs, the
+// stop protocol on signals, and its exit statuses. The main package calls
+// Main and nothing else; only main calls os.Exit.
+//
+// The layers below know nothing of exit statuses: luaapi.Runtime.Run
+// returns an *luaapi.Error whose Kind says what ended the run, and
+// ExitStatus maps it to a status (docs/design.md, "The command and its
+// errors"). Lines that start with "hazlua: " and report an error are
+// written here too.
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+	"golang.org/x/term"
+
+	"github.com/hazlua/hazlua/luaapi"
+)
+
+const usage = `Usage: hazlua [flags] [SCRIPT] [TASK...] [-- ARG...]
+
+Runs SCRIPT (default: build.lua, searched for in the current directory and
+its parents), then the named TASKs with their dependencies (default: the
+task "default" if the script defines one). ARGs after -- are haz.args.
+
+Flags:
+`
+
+// Main is the hazlua command: it parses args (without the program name),
+// runs the script and returns the exit status. It changes the working
+// directory (-C, then the project root) and handles the stopping signals
+// while the script runs.
+func Main(args []string, stdin, stdout, stderr *os.File) int {
+	opts, err := parseArgs(args)
+	if err != nil {
+		return report(stderr, err)
+	}
+	if opts.help != "" {
+		fmt.Fprint(stdout, opts.help)
+		return ExitOK
+	}
+	if opts.version {
+		fmt.Fprintf(stdout, "hazlua %s (%s %s/%s)\n", luaapi.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+		return ExitOK
+	}
+	if opts.dir != "" {
+		if err := os.Chdir(opts.dir); err != nil {
+			return report(stderr, usageErrorf("-C: %v", err))
+		}
+	}
+	script, tasks, err := resolveScript(opts.file, opts.positional)
+	if err != nil {
+		return report(stderr, err)
+	}
+	colorOn := opts.color == "always" ||
+		opts.color == "auto" && term.IsTerminal(int(stderr.Fd())) && os.Getenv("NO_COLOR") == ""
+
+	rt, err := luaapi.New(luaapi.Config{
+		Script:    script,
+		Args:      opts.scriptArgs,
+		Tasks:     tasks,
+		Jobs:      opts.jobs,
+		KeepGoing: opts.keepGoing,
+		FailFast:  opts.failFast,
+		List:      opts.list,
+		DryRun:    opts.dryRun,
+		Output:    opts.output,
+		Grace:     opts.grace,
+		Verbose:   opts.verbose,
+		Quiet:     opts.quiet,
+		Color:     colorOn,
+		Stdin:     stdin,
+		Stdout:    stdout,
+		Stderr:    stderr,
+	})
+	if err != nil {
+		return report(stderr, err)
+	}
+	sigs, stop := notifySignals()
+	defer stop()
+	return supervise(rt, sigs, stderr, defaultTiming)
+}
+
+// options is a parsed command line.
+type options struct {
+	help    string // not "": --help was given; the text to print
+	version bool
+
+	file, dir           string
+	jobs                int
+	keepGoing, failFast bool
+	list, dryRun        bool
+	output              string
+	grace               time.Duration
+	verbose, quiet      bool
+	color               string // "auto", "always" or "never"
+
+	positional []string // SCRIPT and TASKs, before "--"
+	scriptArgs []string // after "--"
+}
+
+// parseArgs parses the command line. With --help or --version, nothing
+// else is checked. Errors are *usageError.
+func parseArgs(args []string) (*options, error) {
+	fs := pflag.NewFlagSet("hazlua", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.SortFlags = false
+	var (
+		o     options
+		help  bool
+		grace string
+	)
+	fs.StringVarP(&o.file, "file", "f", "", "the script `PATH` (then every positional is a TASK)")
+	fs.StringVarP(&o.dir, "directory", "C", "", "change to `DIR` before anything else")
+	fs.IntVarP(&o.jobs, "jobs", "j", runtime.NumCPU(), "at most `N` tasks and N jobs at once; 0: no cap")
+	fs.BoolVarP(&o.keepGoing, "keep-going", "k", false, "after a failure, keep running tasks that do not depend on it")
+	fs.BoolVar(&o.failFast, "fail-fast", false, "after a failure, cancel running tasks at once")
+	fs.BoolVarP(&o.list, "list", "l", false, "list tasks with descriptions and dependencies")
+	fs.BoolVarP(&o.dryRun, "dry-run", "n", false, "print the plan; run no task body")
+	fs.StringVarP(&o.output, "output", "o", "prefixed", "task output `MODE`: prefixed, grouped or raw")
+	fs.StringVar(&grace, "grace", "5s", "SIGTERM → SIGKILL grace `DURATION`")
+	fs.BoolVarP(&o.verbose, "verbose", "v", false, "echo each spawn (argv, cwd, env changes) as it starts")
+	fs.BoolVarP(&o.quiet, "quiet", "q", false, "only task output and errors")
+	fs.StringVar(&o.color, "color", "auto", "colour `WHEN`: auto, always or never")
+	fs.BoolVar(&o.version, "version", false, "print the version and exit")
+	fs.BoolVarP(&help, "help", "h", false, "print this help and exit")
+
+	if err := fs.Parse(args); err != nil {
+		return nil, usageErrorf("%v", err)
+	}
+	if help {
+		o.help = usage + fs.FlagUsages()
+		return &o, nil
+	}
+	if o.version {
+		return &o, nil
+	}
+	if o.jobs < 0 {
+		return nil, usageErrorf("-j must be 0 (no cap) or more, not %d", o.jobs)
+	}
+	d, err := luaapi.ParseDuration(grace, isNumber(grace))
+	if err != nil {
+		return nil, usageErrorf("--grace: %v", err)
+	}
+	o.grace = d
+	switch o.color {
+	case "auto", "always", "never":
+	default:
+		return nil, usageErrorf("--color must be auto, always or never, not %q", o.color)
+	}
+	switch o.output {
+	case "prefixed", "grouped", "raw":
+	default:
+		return nil, usageErrorf("-o must be prefixed, grouped or raw, not %q", o.output)
+	}
+	if o.keepGoing && o.failFast {
+		return nil, usageErrorf("-k and --fail-fast cannot be used together")
+	}
+	o.positional = fs.Args()
+	if at := fs.ArgsLenAtDash(); at >= 0 {
+		o.positional, o.scriptArgs = fs.Args()[:at], fs.Args()[at:]
+	}
+	return &o, nil
+}
+
+// resolveScript picks the script from -f (file), else the first
+// positional if it ends in .lua, else build.lua in the working directory
+// or a parent; the remaining positionals are the tasks.
+func resolveScript(file string, positional []string) (script string, tasks []string, err error) {
+	switch {
+	case file != "":
+		return file, positional, nil
+	case len(positional) > 0 && strings.HasSuffix(positional[0], ".lua"):
+		return positional[0], positional[1:], nil
+	}
+	script, err = findScript()
+	if err != nil {
+		return "", nil, usageErrorf("%v", err)
+	}
+	return script, positional, nil
+}
+
+// findScript looks for build.lua in the working directory and its
+// parents.
+func findScript() (string, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for dir := wd; ; dir = filepath.Dir(dir) {
+		p := filepath.Join(dir, "build.lua")
+		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+			return p, nil
+		}
+		if dir == filepath.Dir(dir) {
+			return "", fmt.Errorf("no build.lua in %s or any parent directory (give a script, or -f PATH)", wd)
+		}
+	}
+}
+
+func isNumber(s string) bool {
+	_, err := strconv.ParseFloat(s, 64)
+	return err == nil
+}
+
+// usageError is a bad command line. report prints it with a pointer to
+// --help; its exit status is ExitUsage.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usageErrorf(format string, a ...any) error {
+	return &usageError{fmt.Sprintf(format, a...)}
+}
+
+// report prints err (if it has anything to say) as "hazlua: ..." and
+// returns its exit status.
+func report(stderr io.Writer, err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	var ue *usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(stderr, "hazlua: %s\nRun 'hazlua --help' for usage.\n", ue.msg)
+		return ExitUsage
+	}
+	if msg := err.Error(); msg != "" {
+		fmt.Fprintf(stderr, "hazlua: %s\n", msg)
+	}
+	return ExitStatus(err)
+}
