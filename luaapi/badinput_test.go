@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-// TestBadInput runs misuses of the process API (SPEC S4, S9): each must
+// TestBadInput runs misuses of the process API (docs/api.md: Processes, Guarantees): each must
 // fail with exit status 1 and one line on stderr naming the script's
 // file:line and the function, never with a Go trace.
 func TestBadInput(t *testing.T) {

@@ -16,7 +16,7 @@ import (
 // This file holds haz.fs. The argument helpers shared by the leaf modules
 // (fs, path, glob, json, env), prefixed with "leaf", are in bind.go.
 //
-// Conventions (SPEC S8): misuse raises a Lua error whose message starts with
+// Conventions (docs/api.md: Files and paths): misuse raises a Lua error whose message starts with
 // the caller's file:line and the function name ("build.lua:3: haz.fs.read:
 // bad argument #1 (string expected, got nil)"); an operational failure
 // returns nil and a message that starts with the function name

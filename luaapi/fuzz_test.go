@@ -1,6 +1,6 @@
 package luaapi
 
-// Fuzz targets of the haz module's parsers (SPEC S9: no Go panic for any
+// Fuzz targets of the haz module's parsers (docs/api.md: Guarantees: no Go panic for any
 // script, any input). `go test ./luaapi` runs each target on its seed
 // corpus (testdata/fuzz/FuzzX and the f.Add calls); a longer run is
 //
@@ -216,7 +216,7 @@ func checkStage(st *stage) []string {
 	return bad
 }
 
-// FuzzParseDuration checks ParseDuration (SPEC S2: a number of seconds or
+// FuzzParseDuration checks ParseDuration (docs/api.md: Durations: a number of seconds or
 // a Go duration string, greater than zero) on fuzzed strings, and on
 // numbers as Lua formats them. An accepted duration is positive and is
 // the value given; a rejected one says why, and never calls a positive

@@ -1,6 +1,6 @@
 package luaapi_test
 
-// Script tests for the haz process API (SPEC S3, S4), the idea of
+// Script tests for the haz process API (docs/api.md: The script, Processes), the idea of
 // starlark-go's chunkedfile: every luaapi/testdata/*.lua file is split into
 // chunks, and each chunk runs as its own script through the real hazlua
 // binary (built once by TestMain).
@@ -116,7 +116,7 @@ func runHazlua(t *testing.T, dir string, flags, args []string, stdin string, tim
 
 // checkNoTrace fails when stderr shows a Go panic (a trace, or a
 // recovered runtime error such as a nil dereference), a goroutine dump or a
-// data race (SPEC S9).
+// data race (docs/api.md: Guarantees).
 func checkNoTrace(t *testing.T, stderr string) {
 	t.Helper()
 	for _, bad := range []string{"goroutine ", "panic:", "DATA RACE", "internal error", "runtime error: "} {

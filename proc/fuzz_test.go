@@ -1,6 +1,6 @@
 package proc
 
-// Fuzz target of captures (SPEC S9: no lost or altered byte in captured
+// Fuzz target of captures (docs/api.md: Guarantees: no lost or altered byte in captured
 // output). `go test ./proc` runs it on its seed corpus
 // (testdata/fuzz/FuzzCapture and the f.Add calls); a longer run is
 //

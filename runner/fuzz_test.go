@@ -1,6 +1,6 @@
 package runner
 
-// Fuzz target of the output sinks' line splitting (SPEC S7, S9). `go test
+// Fuzz target of the output sinks' line splitting (docs/api.md: Output, Guarantees). `go test
 // ./runner` runs it on its seed corpus (testdata/fuzz/FuzzSinkLines and
 // the f.Add calls); a longer run is
 //
@@ -77,7 +77,7 @@ func inputLines(p []byte) [][]byte {
 	return lines
 }
 
-// checkPieces checks that pieces are lines cut as SPEC S7 says: each line
+// checkPieces checks that pieces are lines cut as docs/api.md (Output) says: each line
 // of the input, in order, as one piece, or, when longer than 64 KiB, as
 // several pieces of at most 64 KiB that join to it, cut at most 3 bytes
 // early and only to keep a UTF-8 sequence whole (a valid UTF-8 line gives

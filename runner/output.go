@@ -10,7 +10,7 @@ import (
 	"syscall"
 )
 
-// Mode is how task output reaches hazlua's stdout and stderr (SPEC S7).
+// Mode is how task output reaches hazlua's stdout and stderr (docs/api.md: Output).
 // The zero value is Prefixed.
 type Mode int
 

@@ -5,7 +5,7 @@ import "time"
 // Status is how a task's run ended. The zero value is NotRun.
 type Status int
 
-// Task statuses (SPEC S6). Outcome.Cause spells out the reason.
+// Task statuses (docs/api.md: Failure policy and outcomes). Outcome.Cause spells out the reason.
 const (
 	// NotRun: the task did not start (a dependency failed, the run
 	// stopped after a failure, or the run was interrupted first).

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// Policy says what a run does after a task fails or times out (SPEC S6).
+// Policy says what a run does after a task fails or times out (docs/api.md: Failure policy and outcomes).
 // The zero value is Default.
 type Policy int
 
