@@ -96,6 +96,7 @@ type hazluaRun struct {
 	stderr *lineLog
 	done   chan struct{} // closed when cmd.Wait returned
 	err    error         // cmd.Wait's result, once done is closed
+	ended  time.Time     // when cmd.Wait returned, once done is closed
 }
 
 // runOpts are the less common settings of startHazlua.
@@ -182,6 +183,7 @@ func startHazlua(t *testing.T, dir string, h *holders, opt runOpts, args ...stri
 	r.cmd = cmd
 	go func() {
 		r.err = cmd.Wait()
+		r.ended = time.Now()
 		close(r.done)
 	}()
 	return r
@@ -284,8 +286,9 @@ func finish(t *testing.T, r *hazluaRun, h *holders, want int, d time.Duration) [
 
 // killWithSecondSignal sends SIGINT, checks that hazlua announces the stop
 // but keeps waiting (its children ignore SIGTERM and the grace is far
-// longer), then sends second and checks that everything dies at once,
-// with exit 130 and no Go trace. It returns hazlua's stderr lines.
+// longer than any wait of the test), then sends second and checks that
+// everything dies at once, with exit 130 and no Go trace. It returns
+// hazlua's stderr lines.
 func killWithSecondSignal(t *testing.T, r *hazluaRun, h *holders, second syscall.Signal) []string {
 	t.Helper()
 	r.signal(t, syscall.SIGINT)
@@ -295,14 +298,10 @@ func killWithSecondSignal(t *testing.T, r *hazluaRun, h *holders, second syscall
 		t.Fatalf("hazlua exited after the first SIGINT although its children ignore SIGTERM and the grace is long; stderr:\n%s", r.stderr)
 	default:
 	}
-	start := time.Now()
 	r.signal(t, second)
+	// exitCode's bound (deadline) is far below the grace the tests give,
+	// so it tells "killed at once" from "waited the grace".
 	code := r.exitCode(t)
-	// Not a timing assertion: a long grace against a bound far below
-	// it, to tell "killed at once" from "waited the grace".
-	if took := time.Since(start); took > 15*time.Second {
-		t.Errorf("hazlua took %s to exit after the second signal; it should kill everything at once", took.Round(time.Millisecond))
-	}
 	h.waitGone(t, r.token)
 	lines := r.stderrLines(t)
 	checkNoGoTrace(t, lines)
@@ -832,20 +831,6 @@ func fdLinks(pid int) ([]openFD, error) {
 		out = append(out, openFD{fd: fd, link: link})
 	}
 	return out, nil
-}
-
-// hasOpen reports whether pid has a descriptor open on path.
-func hasOpen(pid int, path string) bool {
-	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
-	if err != nil {
-		return false
-	}
-	for _, e := range ents {
-		if target, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, e.Name())); target == path {
-			return true
-		}
-	}
-	return false
 }
 
 // fdTargets lists what pid's descriptors point to, for failure messages.
