@@ -51,3 +51,9 @@ func RaceEnabled() bool {
 	}
 	return false
 }
+
+// GoraceEnv is GORACE for a hazlua under test: a binary built with -race
+// sleeps a second when it exits with status 0, unless told not to.
+func GoraceEnv() string {
+	return strings.TrimSpace(os.Getenv("GORACE") + " atexit_sleep_ms=0")
+}

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bufio"
@@ -14,7 +14,8 @@ import (
 
 // Load and soak (the reliability issue, part 4). The sizes are small by
 // default, so that CI runs them in seconds; the environment makes them
-// full size (docs/reliability/hostile-faults-signals-soak.md):
+// full size (docs/RELIABILITY.md). They run in full mode only (not with
+// -short).
 //
 //	HAZ_SOAK_FULL=1          all of them at full size
 //	HAZ_SOAK_SPAWNS=N        TestSoakSpawns: short spawns (CI 5000, full 100000)
@@ -28,8 +29,9 @@ import (
 // them: open descriptors must be the same (± 2), resident memory must not
 // grow by more than 20 MiB, and no child may be left.
 func TestSoakSpawns(t *testing.T) {
-	n := rel2SoakSize(t, "HAZ_SOAK_SPAWNS", 5000, 100000)
-	dir := writeScript(t, rel2CheckpointLua+`
+	skipIfShort(t, "soak tests run in full mode only")
+	n := soakSize(t, "HAZ_SOAK_SPAWNS", 5000, 100000)
+	dir := writeScript(t, checkpointLua+`
 local n = tonumber(haz.args[1])
 local function batch(count)
   for i = 1, count do
@@ -51,25 +53,25 @@ haz.task("default", function()
   checkpoint(2)
 end)
 `)
-	ans := rel2NewAnswerFIFO(t)
+	ans := newAnswerFIFO(t)
 	r := startHazlua(t, dir, nil, runOpts{wrap: []string{"env", "HAZ_ANSWER=" + ans.path}}, "-q", "-j", "2", "--", strconv.Itoa(n))
 	pid := r.cmd.Process.Pid
 	perSpawn := 10 * time.Millisecond // a bound, far above the ~1ms a spawn takes
-	rel2WaitLine(t, r.stdout, "stdout", regexp.MustCompile(`checkpoint 1$`), time.Minute)
-	start := rel2SampleProc(t, pid)
-	startFds := rel2FDTargets(pid)
+	r.stdout.waitForWithin(t, "stdout", regexp.MustCompile(`checkpoint 1$`), time.Minute)
+	start := sampleProc(t, pid)
+	startFds := fdTargets(pid)
 	ans.answer(t, r)
 	began := time.Now()
-	rel2WaitLine(t, r.stdout, "stdout", regexp.MustCompile(`checkpoint 2$`), time.Minute+time.Duration(n)*perSpawn)
+	r.stdout.waitForWithin(t, "stdout", regexp.MustCompile(`checkpoint 2$`), time.Minute+time.Duration(n)*perSpawn)
 	took := time.Since(began)
-	end := rel2SampleProc(t, pid)
-	kids := rel2ChildrenOf(pid)
+	end := sampleProc(t, pid)
+	kids := childrenOf(pid)
 	ans.answer(t, r)
-	rel2Finish(t, r, nil, 0, deadline)
+	finish(t, r, nil, 0, deadline)
 	t.Logf("%d spawns in %s (%.2f ms each); at the start: %s; at the end: %s",
 		n, took.Round(time.Millisecond), float64(took.Microseconds())/1000/float64(n), start, end)
 	if d := end.fds - start.fds; d > 2 || d < -2 {
-		t.Errorf("hazlua had %d descriptors before %d spawns and %d after (bound: ± 2)\nbefore:%s\nafter:%s", start.fds, n, end.fds, startFds, rel2FDTargets(pid))
+		t.Errorf("hazlua had %d descriptors before %d spawns and %d after (bound: ± 2)\nbefore:%s\nafter:%s", start.fds, n, end.fds, startFds, fdTargets(pid))
 	}
 	if growth := end.rssKiB - start.rssKiB; growth > 20<<10 {
 		t.Errorf("hazlua's resident memory grew by %.1f MiB over %d spawns (bound: 20 MiB)", float64(growth)/1024, n)
@@ -79,30 +81,13 @@ end)
 	}
 }
 
-// rel2ChildrenOf returns pid's children that are not zombies.
-func rel2ChildrenOf(pid int) []int {
-	var kids []int
-	tasks, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
-	for _, task := range tasks {
-		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/children", pid, task.Name()))
-		for _, f := range strings.Fields(string(b)) {
-			k, _ := strconv.Atoi(f)
-			if st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", k)); err == nil {
-				if i := strings.LastIndexByte(string(st), ')'); i > 0 && i+2 < len(st) && st[i+2] != 'Z' {
-					kids = append(kids, k)
-				}
-			}
-		}
-	}
-	return kids
-}
-
 // TestSoakCancelledRuns: many runs in a row, each with a tree of
 // children (a daemon that left its group included) at the top level and
 // in a task, each stopped by SIGTERM once everything runs: every one
 // exits 143 and leaves nothing.
 func TestSoakCancelledRuns(t *testing.T) {
-	runs := rel2SoakSize(t, "HAZ_SOAK_RUNS", 50, 1000)
+	skipIfShort(t, "soak tests run in full mode only")
+	runs := soakSize(t, "HAZ_SOAK_RUNS", 50, 1000)
 	dir := writeScript(t, `
 local top = start("top", TREE)
 haz.task("default", function()
@@ -118,13 +103,13 @@ end)
 		r.stdout.waitFor(t, "stdout", regexp.MustCompile(`^\[default\] ready$`))
 		h.expect(t, r.token, treeNames("top", "task")...)
 		r.signal(t, syscall.SIGTERM)
-		code := rel2ExitWithin(t, r, deadline)
+		code := r.exitCodeWithin(t, deadline)
 		if !h.waitGone(t, r.token) {
 			t.Fatalf("run %d of %d left processes", i+1, runs)
 		}
 		lines := r.stderrLines(t)
 		checkNoGoTrace(t, lines)
-		rel2CheckNoneLeft(t, r)
+		checkNoneLeft(t, r)
 		if code != 143 {
 			t.Fatalf("run %d of %d: exit status %d, want 143; stderr:\n%s", i+1, runs, code, strings.Join(lines, "\n"))
 		}
@@ -141,8 +126,9 @@ end)
 // each task's lines must all be there, whole and in order, its final
 // unterminated line included (SPEC S7).
 func TestSoakPrefixedOutput(t *testing.T) {
-	tasks := rel2SoakSize(t, "HAZ_SOAK_TASKS", 16, 64)
-	perTask := rel2SoakSize(t, "HAZ_SOAK_TASK_BYTES", 1<<20, 10<<20)
+	skipIfShort(t, "soak tests run in full mode only")
+	tasks := soakSize(t, "HAZ_SOAK_TASKS", 16, 64)
+	perTask := soakSize(t, "HAZ_SOAK_TASK_BYTES", 1<<20, 10<<20)
 	// Line i of task NAME is "NAME i " and i%200 x's: 100 bytes or so.
 	lines := perTask / 110
 	dir := writeScript(t, fmt.Sprintf(`
@@ -213,7 +199,7 @@ haz.task("default", {deps = all})
 		}
 	}()
 	began := time.Now()
-	rel2Finish(t, r, nil, 0, time.Minute+time.Duration(tasks*perTask/(1<<20))*time.Second)
+	finish(t, r, nil, 0, time.Minute+time.Duration(tasks*perTask/(1<<20))*time.Second)
 	<-check
 	t.Logf("%d tasks × %d lines (%.1f MiB of output) in %s", tasks, lines, float64(total)/(1<<20), time.Since(began).Round(time.Millisecond))
 	if len(bad) > 0 {

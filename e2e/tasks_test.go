@@ -1,21 +1,18 @@
-package main
+package e2e
 
 import (
-	"bufio"
-	"fmt"
-	"io"
-	"os"
 	"regexp"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
-// End-to-end tests of tasks (SPEC S5, S6, S7): the task cap, signals and
-// failure policies with real process trees, and the output modes under
-// load. Helpers are in e2e_helpers_test.go and e2e_task_helpers_test.go.
+// End-to-end tests of tasks: the task cap, signals and failure policies
+// with real process trees, and a task's daemon at the end of the run. The
+// output modes are in output_test.go.
 
 // TestTasksOverlap: four independent tasks that each run a 0.5 s child.
 // With -j4 they overlap, proved by a rendezvous (each meets the three
@@ -57,7 +54,7 @@ haz.task("default", {deps = names, run = function() print("at most " .. peak .. 
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := writeScript(t, taskMeetLua+tt.body)
+			dir := writeScript(t, meetLua+tt.body)
 			start := time.Now()
 			r := startHazlua(t, dir, nil, runOpts{}, "-q", "-j", tt.jobs)
 			code := r.exitCode(t)
@@ -101,7 +98,7 @@ haz.task("default", {deps = {"t1", "t2", "after"}})
 func TestTaskSignalStopsEverything(t *testing.T) {
 	t.Parallel()
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
-		t.Run(strings.ToUpper(signalName(sig)), func(t *testing.T) {
+		t.Run(strings.TrimPrefix(unix.SignalName(sig), "SIG"), func(t *testing.T) {
 			dir := writeScript(t, taskTreeScript)
 			h := newHolders(t)
 			r := startHazlua(t, dir, h, runOpts{}, "-j4", "--grace", "1s")
@@ -117,11 +114,11 @@ func TestTaskSignalStopsEverything(t *testing.T) {
 			if want := 128 + int(sig); code != want {
 				t.Errorf("exit status %d, want %d; stderr:\n%s", code, want, strings.Join(lines, "\n"))
 			}
-			taskCheckLines(t, "stderr", lines, []*regexp.Regexp{
-				regexp.MustCompile(`^hazlua: received SIG` + strings.ToUpper(signalName(sig)) + `, stopping; .*1s`),
-				taskSummaryLine("t1", `interrupted`),
-				taskSummaryLine("t2", `interrupted`),
-				taskSummaryLine("after", `not run \(interrupted\)`),
+			checkHasLines(t, "stderr", lines, []*regexp.Regexp{
+				regexp.MustCompile(`^hazlua: received SIG` + strings.TrimPrefix(unix.SignalName(sig), "SIG") + `, stopping; .*1s`),
+				summaryLine("t1", `interrupted`),
+				summaryLine("t2", `interrupted`),
+				summaryLine("after", `not run \(interrupted\)`),
 				regexp.MustCompile(`^hazlua: 0 succeeded, 2 interrupted, 2 not run in [0-9.]+s$`),
 			}, nil)
 			if out := r.stdout.String(); strings.Contains(out, "not reached") {
@@ -159,7 +156,7 @@ end)
 		if code != 130 {
 			t.Errorf("exit status %d, want 130; stderr:\n%s", code, strings.Join(lines, "\n"))
 		}
-		taskCheckLines(t, "stderr", lines, []*regexp.Regexp{taskSummaryLine("default", "interrupted")}, nil)
+		checkHasLines(t, "stderr", lines, []*regexp.Regexp{summaryLine("default", "interrupted")}, nil)
 	})
 	t.Run("timeout", func(t *testing.T) {
 		dir := writeScript(t, `
@@ -178,8 +175,8 @@ end})
 		if code != 1 {
 			t.Errorf("exit status %d, want 1; stderr:\n%s", code, strings.Join(lines, "\n"))
 		}
-		taskCheckLines(t, "stderr", lines, []*regexp.Regexp{
-			taskSummaryLine("default", `timed out after 500ms`),
+		checkHasLines(t, "stderr", lines, []*regexp.Regexp{
+			summaryLine("default", `timed out after 500ms`),
 			regexp.MustCompile(`^hazlua: 0 succeeded, 1 timed out in [0-9.]+s$`),
 		}, nil)
 	})
@@ -205,10 +202,10 @@ haz.task("default", {deps = {"s1", "s2"}})
 	r.stderr.waitFor(t, "stderr", regexp.MustCompile(`^\[s2\] ready$`))
 	h.expect(t, r.token, "s1", "s2")
 	lines := killWithSecondSignal(t, r, h, syscall.SIGINT)
-	taskCheckLines(t, "stderr", lines, []*regexp.Regexp{
+	checkHasLines(t, "stderr", lines, []*regexp.Regexp{
 		regexp.MustCompile(`again`),
-		taskSummaryLine("s1", "interrupted"),
-		taskSummaryLine("s2", "interrupted"),
+		summaryLine("s1", "interrupted"),
+		summaryLine("s2", "interrupted"),
 	}, nil)
 }
 
@@ -248,12 +245,12 @@ haz.task("default", {deps = {"slow1", "slow2", "bad", "later"}})
 		if code != 1 {
 			t.Errorf("exit status %d, want 1; stderr:\n%s", code, strings.Join(lines, "\n"))
 		}
-		taskCheckLines(t, "stderr", lines, []*regexp.Regexp{
-			taskSummaryLine("slow1", `cancelled \(fail-fast after bad\)`),
-			taskSummaryLine("slow2", `cancelled \(fail-fast after bad\)`),
-			taskSummaryLine("bad", `failed: build\.lua:14: haz\.run: "checker" exited with status 3`),
+		checkHasLines(t, "stderr", lines, []*regexp.Regexp{
+			summaryLine("slow1", `cancelled \(fail-fast after bad\)`),
+			summaryLine("slow2", `cancelled \(fail-fast after bad\)`),
+			summaryLine("bad", `failed: build\.lua:14: haz\.run: "checker" exited with status 3`),
 			regexp.MustCompile(`^  \| why it failed$`),
-			taskSummaryLine("later", `not run \(stopped after bad failed\)`),
+			summaryLine("later", `not run \(stopped after bad failed\)`),
 			regexp.MustCompile(`^hazlua: 0 succeeded, 1 failed, 2 cancelled, 2 not run in [0-9.]+s$`),
 		}, nil)
 		if out := r.stdout.String(); strings.Contains(out, "not reached") {
@@ -289,13 +286,13 @@ haz.task("default", {deps = {"slow", "bad", "later"}})
 		if code != 1 {
 			t.Errorf("exit status %d, want 1; stderr:\n%s", code, strings.Join(lines, "\n"))
 		}
-		taskCheckLines(t, "stderr", lines, []*regexp.Regexp{
-			taskSummaryLine("bad", `failed: build\.lua:12: broken`),
-			taskSummaryLine("later", `not run \(stopped after bad failed\)`),
-			taskSummaryLine("default", `not run \(dependency bad failed\)`),
+		checkHasLines(t, "stderr", lines, []*regexp.Regexp{
+			summaryLine("bad", `failed: build\.lua:12: broken`),
+			summaryLine("later", `not run \(stopped after bad failed\)`),
+			summaryLine("default", `not run \(dependency bad failed\)`),
 			regexp.MustCompile(`^hazlua: 1 succeeded, 1 failed, 2 not run in [0-9.]+s$`),
 		}, []*regexp.Regexp{regexp.MustCompile(`task slow `)})
-		taskCheckLines(t, "stdout", r.stdout.all(), []*regexp.Regexp{regexp.MustCompile(`^\[slow\] slow finished$`)},
+		checkHasLines(t, "stdout", r.stdout.all(), []*regexp.Regexp{regexp.MustCompile(`^\[slow\] slow finished$`)},
 			[]*regexp.Regexp{regexp.MustCompile(`later ran`)})
 		if h.seen["later"] {
 			t.Errorf("task later started a process after bad failed")
@@ -322,17 +319,17 @@ haz.task("default", {deps = {"top", "after"}})
 		if code != 1 {
 			t.Errorf("exit status %d, want 1; stderr:\n%s", code, strings.Join(lines, "\n"))
 		}
-		taskCheckLines(t, "stderr", lines, []*regexp.Regexp{
+		checkHasLines(t, "stderr", lines, []*regexp.Regexp{
 			regexp.MustCompile(`^\[bad\] main\.c:3: error$`),
-			taskSummaryLine("bad", `failed: build\.lua:4: haz\.run: "cc" exited with status 1`),
+			summaryLine("bad", `failed: build\.lua:4: haz\.run: "cc" exited with status 1`),
 			regexp.MustCompile(`^  \| compiling$`),
 			regexp.MustCompile(`^  \| main\.c:3: error$`),
-			taskSummaryLine("mid", `not run \(dependency bad failed\)`),
-			taskSummaryLine("top", `not run \(dependency bad failed\)`),
-			taskSummaryLine("default", `not run \(dependency bad failed\)`),
+			summaryLine("mid", `not run \(dependency bad failed\)`),
+			summaryLine("top", `not run \(dependency bad failed\)`),
+			summaryLine("default", `not run \(dependency bad failed\)`),
 			regexp.MustCompile(`^hazlua: 2 succeeded, 1 failed, 3 not run in [0-9.]+s$`),
 		}, []*regexp.Regexp{regexp.MustCompile(`dependency mid failed`)})
-		taskCheckLines(t, "stdout", r.stdout.all(), []*regexp.Regexp{
+		checkHasLines(t, "stdout", r.stdout.all(), []*regexp.Regexp{
 			regexp.MustCompile(`^\[indep\] indep ran$`),
 			regexp.MustCompile(`^\[after\] after ran$`),
 		}, []*regexp.Regexp{regexp.MustCompile(`not reached`)})
@@ -356,238 +353,11 @@ end)
 	})
 }
 
-// taskOutputScript runs one task per name in haz.args: each writes the lines of
-// NAME-c.txt through a child (cat, whose writes cut lines anywhere) and, at
-// the same time, the lines of NAME-p.txt with print, from a haz.parallel
-// branch. The tasks first meet, so that they all write at once.
-const taskOutputScript = `
-local names = haz.args
-mkfifos(unpack(names))
-for _, n in ipairs(names) do
-  haz.task(n, function(t)
-    meet(#names, t.name)
-    haz.parallel(function()
-      haz.run{"cat", t.name .. "-c.txt"}
-    end, function()
-      local data = assert(haz.fs.read(t.name .. "-p.txt"))
-      for line in data:gmatch("([^\n]*)\n") do print(line) end
-    end)
-  end)
-end
-haz.task("default", {deps = names})
-`
-
-// TestPrefixedOutputUnderLoad: 8 tasks at once, each with a child and a
-// print loop writing 2,000 lines of 100 to 70,000 bytes between them.
-// Every line of stdout must be "[task] " followed by a whole line that
-// task wrote, or one piece of a line longer than 64 KiB; put back
-// together, each producer's lines come out complete and in order.
-func TestPrefixedOutputUnderLoad(t *testing.T) {
-	t.Parallel()
-	const tasks, lines = 8, 1000 // per producer: 2 producers per task
-	dir := writeScript(t, taskMeetLua+taskOutputScript)
-	prods := taskMakeProducers(t, dir, tasks, lines, taskLineLength)
-	byName := map[string]*taskProducer{}
-	for _, p := range prods {
-		byName[p.name] = p
-	}
-
-	start := time.Now()
-	r := startHazlua(t, dir, nil, runOpts{}, append([]string{"-q", "-j8", "--"}, taskNames(tasks)...)...)
-	code := r.exitCode(t)
-	errLines := r.stderrLines(t)
-	if !r.stdout.waitEOF(deadline) {
-		t.Fatal("stdout still open")
-	}
-	t.Logf("%d tasks × %d lines took %v", tasks, 2*lines, time.Since(start).Round(time.Millisecond))
-	checkNoGoTrace(t, errLines)
-	if code != 0 {
-		t.Fatalf("exit status %d; stderr:\n%s", code, strings.Join(errLines, "\n"))
-	}
-
-	got := map[string][]string{}  // producer → lines put back together
-	lastPiece := map[string]int{} // producer → length of its last piece
-	bad := 0
-	for n, line := range r.stdout.all() {
-		fail := func(format string, a ...any) {
-			if bad++; bad <= 5 {
-				if len(line) > 200 {
-					line = line[:200] + "..."
-				}
-				t.Errorf("stdout line %d: %s: %q", n+1, fmt.Sprintf(format, a...), line)
-			}
-		}
-		task, piece, ok := strings.Cut(line, " ")
-		if !ok || !strings.HasPrefix(task, "[") || !strings.HasSuffix(task, "]") {
-			fail("no [task] prefix")
-			continue
-		}
-		task = task[1 : len(task)-1]
-		if len(piece) > 64<<10 {
-			fail("a piece of %d bytes, more than 64 KiB", len(piece))
-		}
-		if m := taskHeaderRe.FindStringSubmatch(piece); m != nil {
-			p := byName[m[1]]
-			if p == nil || p.task != task {
-				fail("a line of %s under the prefix of task %s", m[1], task)
-				continue
-			}
-			got[p.name] = append(got[p.name], piece)
-			lastPiece[p.name] = len(piece)
-			continue
-		}
-		p := taskOwnerOf(prods, piece)
-		if p == nil || p.task != task || len(got[p.name]) == 0 {
-			fail("a piece that is not the rest of a line of task %s", task)
-			continue
-		}
-		// Only a line longer than 64 KiB is cut, into 64 KiB pieces (a cut
-		// may move back to the start of a UTF-8 sequence; these are ASCII).
-		if lastPiece[p.name] < 64<<10-3 {
-			fail("the rest of a line of %s whose previous piece has only %d bytes: a line cut short", p.name, lastPiece[p.name])
-		}
-		got[p.name][len(got[p.name])-1] += piece
-		lastPiece[p.name] = len(piece)
-	}
-	for _, p := range prods {
-		g := got[p.name]
-		if len(g) != len(p.lines) {
-			t.Errorf("%s: %d lines, want %d", p.name, len(g), len(p.lines))
-		}
-		for i := range min(len(g), len(p.lines)) {
-			if g[i] != p.lines[i] {
-				t.Errorf("%s: line %d differs (%d bytes, want %d)", p.name, i, len(g[i]), len(p.lines[i]))
-				break
-			}
-		}
-	}
-}
-
-// TestGroupedOutput: with -o grouped, tasks that write at the same time
-// (they meet first) still come out as one block each, holding exactly
-// what the task wrote; one task writes more than hazlua keeps in memory.
-func TestGroupedOutput(t *testing.T) {
-	t.Parallel()
-	const tasks = 4
-	dir := writeScript(t, taskMeetLua+taskOutputScript)
-	prods := taskMakeProducers(t, dir, tasks, 300, func(seed, i int) int {
-		if seed == 0 {
-			return 20000 // t1's child: 6 MB, more than a task's output held in memory
-		}
-		return 50 + (seed*31+i*17)%300
-	})
-
-	r := startHazlua(t, dir, nil, runOpts{}, append([]string{"-q", "-j4", "-o", "grouped", "--"}, taskNames(tasks)...)...)
-	code := r.exitCode(t)
-	errLines := r.stderrLines(t)
-	checkNoGoTrace(t, errLines)
-	if code != 0 {
-		t.Fatalf("exit status %d; stderr:\n%s", code, strings.Join(errLines, "\n"))
-	}
-	if !r.stdout.waitEOF(deadline) {
-		t.Fatal("stdout still open")
-	}
-	taskCheckGroups(t, r.stdout.all(), prods)
-}
-
-// taskCheckGroups checks that lines (grouped stdout, unprefixed) are one block
-// per task, each holding exactly the lines of the task's producers, each
-// producer's in order.
-func taskCheckGroups(t *testing.T, lines []string, prods []*taskProducer) {
-	t.Helper()
-	byName := map[string]*taskProducer{}
-	for _, p := range prods {
-		byName[p.name] = p
-	}
-	seen := map[string]bool{}
-	var order []string
-	next := map[string]int{}
-	cur := ""
-	for n, line := range lines {
-		m := taskHeaderRe.FindStringSubmatch(line)
-		if m == nil || byName[m[1]] == nil {
-			t.Fatalf("stdout line %d is not a line a task wrote: %.100q", n+1, line)
-		}
-		p := byName[m[1]]
-		if p.task != cur {
-			if seen[p.task] {
-				t.Fatalf("stdout line %d: task %s's output resumes after task %s's: its block was split (blocks so far: %v)", n+1, p.task, cur, order)
-			}
-			seen[p.task] = true
-			order = append(order, p.task)
-			cur = p.task
-		}
-		i := next[p.name]
-		if i >= len(p.lines) || p.lines[i] != line {
-			t.Fatalf("stdout line %d: not line %d of %s", n+1, i, p.name)
-		}
-		next[p.name]++
-	}
-	for _, p := range prods {
-		if next[p.name] != len(p.lines) {
-			t.Errorf("%s: %d lines, want %d", p.name, next[p.name], len(p.lines))
-		}
-	}
-	t.Logf("blocks in order: %v", order)
-}
-
-// TestRawOutput: with -o raw, a task's child writes to hazlua's own stdout
-// (the same pipe, no copy through hazlua), and lines are unprefixed; in
-// prefixed mode it writes to a pipe of hazlua's.
-func TestRawOutput(t *testing.T) {
-	t.Parallel()
-	dir := writeScript(t, `
-haz.task("default", function()
-  print("from print")
-  haz.run{"sh", "-c", "echo from child; readlink /proc/self/fd/1"}
-end)
-`)
-	for _, mode := range []string{"raw", "prefixed"} {
-		t.Run(mode, func(t *testing.T) {
-			pr, pw, err := os.Pipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer pr.Close()
-			var st syscall.Stat_t
-			if err := syscall.Fstat(int(pw.Fd()), &st); err != nil {
-				t.Fatal(err)
-			}
-			ours := "pipe:[" + strconv.FormatUint(st.Ino, 10) + "]"
-			r := startHazlua(t, dir, nil, runOpts{stdout: pw}, "-q", "-o", mode)
-			pw.Close()
-			out, err := io.ReadAll(bufio.NewReader(pr))
-			if err != nil {
-				t.Fatal(err)
-			}
-			code := r.exitCode(t)
-			lines := r.stderrLines(t)
-			checkNoGoTrace(t, lines)
-			if code != 0 {
-				t.Fatalf("exit status %d; stderr:\n%s", code, strings.Join(lines, "\n"))
-			}
-			got := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
-			if len(got) != 3 {
-				t.Fatalf("stdout:\n%s\nwant 3 lines", out)
-			}
-			if mode == "raw" {
-				if got[0] != "from print" || got[1] != "from child" || got[2] != ours {
-					t.Errorf("stdout:\n%s\nwant from print, from child, %s (the child's stdout is hazlua's)", out, ours)
-				}
-			} else {
-				if got[0] != "[default] from print" || got[1] != "[default] from child" || got[2] == "[default] "+ours {
-					t.Errorf("stdout:\n%s\nwant prefixed lines, and the child's stdout not hazlua's %s", out, ours)
-				}
-			}
-		})
-	}
-}
-
 // TestTaskDaemonDoesNotDelayTheEnd: a task's child leaves a daemon (TREE:
 // it calls setsid, so it is out of the group, and keeps the task's output
 // pipe open). It dies at the first SIGTERM, like everything else, so
 // neither a SIGINT nor the normal end of the run has any reason to wait
-// out the grace period (20 s here) before hazlua exits.
+// out the grace period (10 minutes here) before hazlua exits.
 func TestTaskDaemonDoesNotDelayTheEnd(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -613,7 +383,7 @@ end)
 		t.Run(tt.name, func(t *testing.T) {
 			dir := writeScript(t, tt.body)
 			h := newHolders(t)
-			r := startHazlua(t, dir, h, runOpts{}, "--grace", "20s")
+			r := startHazlua(t, dir, h, runOpts{}, "--grace", "10m")
 			what := "its task ended"
 			if tt.sig {
 				what = "SIGINT"
@@ -622,13 +392,14 @@ end)
 				r.signal(t, syscall.SIGINT)
 			}
 			from := time.Now()
-			// Not a timing assertion: 20 s of grace against a bound far
-			// below it, to tell "terminated" from "waited the grace".
+			// Not a timing assertion: 10 minutes of grace against the
+			// failure bound far below it, to tell "terminated" from
+			// "waited the grace".
 			select {
 			case <-r.done:
-			case <-time.After(4 * time.Second):
-				t.Errorf("hazlua still runs 4s after %s (grace 20s): it waits out the grace period although every process it started dies at SIGTERM; processes:%s",
-					what, survivorList(r.token))
+			case <-time.After(deadline):
+				t.Errorf("hazlua still runs %s after %s (grace 10m): it waits out the grace period although every process it started dies at SIGTERM; processes:%s",
+					deadline, what, survivorList(r.token))
 				// Two SIGINTs kill at once (the first one if not sent yet).
 				r.signal(t, syscall.SIGINT)
 				if !tt.sig {

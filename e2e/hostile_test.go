@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bytes"
@@ -14,11 +14,13 @@ import (
 // Hostile scripts (the reliability issue, part 1): whatever a script is or
 // does, hazlua ends with the right exit status, a clear error where one is
 // due, no Go trace (SPEC S9), and no process of the run left (SPEC S6).
-// Rows of docs/reliability/hostile-faults-signals-soak.md name these tests.
+// Rows of docs/RELIABILITY.md name these tests. They run in full mode only
+// (not with -short).
 
 // TestHostileScriptText feeds hazlua scripts that are not sensible Lua,
 // or are very large: each loads and runs, or fails with one clear line.
 func TestHostileScriptText(t *testing.T) {
+	skipIfShort(t, "hostile scripts run in full mode only")
 	rng := rand.New(rand.NewChaCha8([32]byte{'g', 'a', 'r', 'b', 'a', 'g', 'e'}))
 	garbage := make([]byte, 64<<10)
 	for i := range garbage {
@@ -63,15 +65,15 @@ func TestHostileScriptText(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := rel2WriteRaw(t, tt.content)
+			dir := writeRawScript(t, tt.content)
 			r := startHazlua(t, dir, nil, runOpts{}, "-q")
-			lines := rel2Finish(t, r, nil, tt.want, 2*time.Minute)
+			lines := finish(t, r, nil, tt.want, 2*time.Minute)
 			if tt.want != 0 {
-				rel2CheckErrorLine(t, lines, tt.errRe)
+				checkErrorLine(t, lines, tt.errRe)
 				return
 			}
 			if got := r.stdout.String(); !regexp.MustCompile(`^(?s:` + tt.stdout + `)$`).MatchString(got) {
-				t.Errorf("stdout %q, want it to match %q", rel2Tail(got, 5), tt.stdout)
+				t.Errorf("stdout %q, want it to match %q", tail(got, 5), tt.stdout)
 			}
 		})
 	}
@@ -84,24 +86,25 @@ func TestHostileScriptText(t *testing.T) {
 // state never trips; the test stops hazlua if it grows past 1 GiB instead
 // of failing cleanly.
 func TestHostileCoroutineRecursion(t *testing.T) {
+	skipIfShort(t, "hostile scripts run in full mode only")
 	for _, tt := range []struct{ name, body string }{
 		{"coroutine.wrap", "local function f() return coroutine.wrap(f)() end\nf()\n"},
 		{"coroutine.resume", "local function f() local ok, e = coroutine.resume(coroutine.create(f)) if not ok then error(e, 0) end end\nf()\n"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := rel2WriteRaw(t, []byte(tt.body))
+			dir := writeRawScript(t, []byte(tt.body))
 			r := startHazlua(t, dir, nil, runOpts{})
-			over := rel2KillAboveRSS(r, 1<<20)
-			ws := rel2WaitWithin(t, r, 2*time.Minute)
+			over := killAboveRSS(r, 1<<20)
+			ws := r.waitWithin(t, 2*time.Minute)
 			lines := r.stderrLines(t)
 			if over() {
-				t.Fatalf("hazlua grew past 1 GiB of memory on infinite recursion through coroutines instead of failing with a clear error (killed by the test); stderr:\n%s", rel2Tail(strings.Join(lines, "\n"), 10))
+				t.Fatalf("hazlua grew past 1 GiB of memory on infinite recursion through coroutines instead of failing with a clear error (killed by the test); stderr:\n%s", tail(strings.Join(lines, "\n"), 10))
 			}
 			checkNoGoTrace(t, lines)
 			if code := ws.ExitStatus(); ws.Signaled() || code != 1 {
-				t.Errorf("ended with %v (exit status %d), want exit status 1; stderr:\n%s", ws, code, rel2Tail(strings.Join(lines, "\n"), 10))
+				t.Errorf("ended with %v (exit status %d), want exit status 1; stderr:\n%s", ws, code, tail(strings.Join(lines, "\n"), 10))
 			}
-			rel2CheckErrorLine(t, lines, `.*(overflow|too many|nested)`)
+			checkErrorLine(t, lines, `.*(overflow|too many|nested)`)
 		})
 	}
 }
@@ -110,29 +113,30 @@ func TestHostileCoroutineRecursion(t *testing.T) {
 // memory fail with a Lua error (catchable by pcall), promptly, instead of
 // a Go "out of memory" crash or minutes of work.
 func TestHostileHugeAllocation(t *testing.T) {
+	skipIfShort(t, "hostile scripts run in full mode only")
 	for _, tt := range []struct{ name, expr string }{
 		{"string.rep-1e12", `string.rep("x", 1e12)`},
 		{"string.rep-sep-1e12", `string.rep("x", 1e12, ",")`},
 		{"unpack-1e9", `unpack({}, 1, 1e9)`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := rel2WriteRaw(t, []byte(fmt.Sprintf("print(pcall(function() return select('#', %s) end))\nprint('after')\n", tt.expr)))
+			dir := writeRawScript(t, []byte(fmt.Sprintf("print(pcall(function() return select('#', %s) end))\nprint('after')\n", tt.expr)))
 			r := startHazlua(t, dir, nil, runOpts{})
-			over := rel2KillAboveRSS(r, 4<<20)
-			// A failure takes well under a second; 10s is a bound, and
-			// a call that runs longer holds the Lua lock all along, so
-			// that no signal stops it either.
-			ws := rel2WaitWithin(t, r, 10*time.Second)
+			over := killAboveRSS(r, 4<<20)
+			// A failure takes well under a second; the bound tells it
+			// from minutes of work (a call that runs longer holds the
+			// Lua lock all along, so that no signal stops it either).
+			ws := r.wait(t)
 			lines := r.stderrLines(t)
 			if over() {
 				t.Fatalf("hazlua grew past 4 GiB of memory on %s (killed by the test)", tt.expr)
 			}
 			checkNoGoTrace(t, lines)
 			if code := ws.ExitStatus(); ws.Signaled() || code != 0 {
-				t.Errorf("ended with %v (exit status %d), want exit status 0 (pcall catches the error); stderr:\n%s", ws, code, rel2Tail(strings.Join(lines, "\n"), 10))
+				t.Errorf("ended with %v (exit status %d), want exit status 0 (pcall catches the error); stderr:\n%s", ws, code, tail(strings.Join(lines, "\n"), 10))
 			}
 			if out := r.stdout.String(); !regexp.MustCompile(`(?s)^false\t.+\nafter$`).MatchString(out) {
-				t.Errorf("stdout %q, want pcall's false and a message, then after", rel2Tail(out, 5))
+				t.Errorf("stdout %q, want pcall's false and a message, then after", tail(out, 5))
 			}
 		})
 	}
@@ -143,6 +147,7 @@ func TestHostileHugeAllocation(t *testing.T) {
 // coroutine, a metamethod, a table.sort comparator, a string.gsub callback.
 // SPEC S5: the thread stops at its next instruction.
 func TestHostileBusyLoopSignal(t *testing.T) {
+	skipIfShort(t, "hostile scripts run in full mode only")
 	const spin = `print("ready") while true do end`
 	tests := []struct {
 		name string
@@ -169,11 +174,11 @@ func TestHostileBusyLoopSignal(t *testing.T) {
 			}
 			dir := writeScript(t, body)
 			r := startHazlua(t, dir, nil, runOpts{}, "--grace", "2s")
-			rel2WaitLine(t, r.stdout, "stdout", regexp.MustCompile(`ready$`), deadline)
+			r.stdout.waitForWithin(t, "stdout", regexp.MustCompile(`ready$`), deadline)
 			r.signal(t, syscall.SIGINT)
-			lines := rel2Finish(t, r, nil, 130, deadline)
+			lines := finish(t, r, nil, 130, deadline)
 			if tt.task {
-				rel2CheckErrorLine(t, lines, `received SIGINT, stopping`)
+				checkErrorLine(t, lines, `received SIGINT, stopping`)
 			} else {
 				checkStoppingLine(t, lines, "2s")
 			}
@@ -189,15 +194,16 @@ func TestHostileBusyLoopSignal(t *testing.T) {
 // is left: short ones are reaped as they go, long ones terminated at the
 // end.
 func TestHostileUnwaitedSpawns(t *testing.T) {
+	skipIfShort(t, "hostile scripts run in full mode only")
 	t.Run("10000-true", func(t *testing.T) {
 		dir := writeScript(t, `
 for i = 1, 10000 do haz.spawn{"true"} end
 print("spawned")
 `)
 		r := startHazlua(t, dir, nil, runOpts{})
-		rel2Finish(t, r, nil, 0, 3*time.Minute)
+		finish(t, r, nil, 0, 3*time.Minute)
 		if out := r.stdout.String(); out != "spawned" {
-			t.Errorf("stdout %q, want spawned", rel2Tail(out, 5))
+			t.Errorf("stdout %q, want spawned", tail(out, 5))
 		}
 	})
 	t.Run("500-sleep", func(t *testing.T) {
@@ -211,7 +217,7 @@ print("spawned")
 `)
 		h := newHolders(t)
 		r := startHazlua(t, dir, h, runOpts{}, "--grace", "2s")
-		code := rel2ExitWithin(t, r, 2*time.Minute)
+		code := r.exitCodeWithin(t, 2*time.Minute)
 		var names []string
 		for i := 1; i <= 20; i++ {
 			names = append(names, fmt.Sprint("h", i))
@@ -220,7 +226,7 @@ print("spawned")
 		h.waitGone(t, r.token)
 		lines := r.stderrLines(t)
 		checkNoGoTrace(t, lines)
-		rel2CheckNoneLeft(t, r)
+		checkNoneLeft(t, r)
 		if code != 0 {
 			t.Errorf("exit status %d, want 0; stderr:\n%s", code, strings.Join(lines, "\n"))
 		}
@@ -233,6 +239,7 @@ print("spawned")
 // code). Then the same four are interrupted while they wait there: exit
 // 130, no Go trace, nothing left, and pcall does not let the task go on.
 func TestHostileWaitEverywhere(t *testing.T) {
+	skipIfShort(t, "hostile scripts run in full mode only")
 	t.Run("run", func(t *testing.T) {
 		dir := writeScript(t, `
 haz.task("pcall", function()
@@ -262,7 +269,7 @@ haz.task("sort", function()
 end)
 `)
 		r := startHazlua(t, dir, nil, runOpts{}, "-j", "8", "-q", "pcall", "iter", "meta", "sort")
-		rel2Finish(t, r, nil, 0, 2*time.Minute)
+		finish(t, r, nil, 0, 2*time.Minute)
 		got := map[string][]string{}
 		for _, l := range r.stdout.all() {
 			if m := regexp.MustCompile(`^\[(\w+)\] (.*)$`).FindStringSubmatch(l); m != nil {
@@ -325,8 +332,8 @@ end)
 		}
 		h.expect(t, r.token, treeNames("pcall", "iter", "meta", "sort")...)
 		r.signal(t, syscall.SIGINT)
-		lines := rel2Finish(t, r, h, 130, deadline)
-		rel2CheckErrorLine(t, lines, `received SIGINT, stopping`)
+		lines := finish(t, r, h, 130, deadline)
+		checkErrorLine(t, lines, `received SIGINT, stopping`)
 		if out := r.stdout.String(); strings.Contains(out, "after") {
 			t.Errorf("a task went on after it was interrupted; stdout:\n%s", out)
 		}
@@ -338,6 +345,7 @@ end)
 // call either works or fails with a clear error, and the run ends
 // cleanly.
 func TestHostileRemovesOwnRoot(t *testing.T) {
+	skipIfShort(t, "hostile scripts run in full mode only")
 	dir := writeScript(t, `
 print("removed", haz.fs.remove(haz.root, {recursive = true}))
 print("exists", haz.fs.exists("build.lua"))
@@ -350,7 +358,7 @@ print("write", haz.fs.write("x.txt", "data"))
 haz.task("default", function() haz.run{"echo", "task ran"} end)
 `)
 	r := startHazlua(t, dir, nil, runOpts{}, "-q")
-	rel2Finish(t, r, nil, 0, deadline)
+	finish(t, r, nil, 0, deadline)
 	want := []string{
 		"removed\ttrue",
 		"exists\tfalse",

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bufio"
@@ -10,7 +10,11 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+	"github.com/hazlua/hazlua/internal/testutil"
 )
+
+// End-to-end tests at a terminal: hazlua runs in a new session on a
+// pseudo-terminal (creack/pty), as a user at a terminal runs it.
 
 // ttyRun runs hazlua on script in a new session whose controlling
 // terminal is a pty, as a user at a terminal does, and returns the pty's
@@ -21,9 +25,9 @@ func ttyRun(t *testing.T, script string) (*bufio.Reader, *os.File, *exec.Cmd) {
 	if err := os.WriteFile(filepath.Join(dir, "build.lua"), []byte(script), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(hazluaPath(t))
+	cmd := exec.Command(hazluaBin)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GORACE="+goraceEnv())
+	cmd.Env = append(os.Environ(), "GORACE="+testutil.GoraceEnv())
 	master, err := pty.Start(cmd) // setsid, and the pty as controlling terminal
 	if err != nil {
 		t.Fatal(err)
@@ -62,7 +66,7 @@ func readUntil(t *testing.T, r *bufio.Reader, want string) string {
 		if !ok {
 			t.Fatalf("terminal ended before %q; it showed:\n%s", want, seen.String())
 		}
-	case <-time.After(20 * time.Second):
+	case <-time.After(deadline):
 		t.Fatalf("no %q on the terminal", want)
 	}
 	return seen.String()
