@@ -175,7 +175,7 @@ print("not reached")
 // reader exits early (yes | head -1) and die of SIGPIPE. hazlua itself
 // does not die of SIGPIPE, and the results say what happened: signal
 // "segv" or "pipe", no exit code; a pipeline whose early stage got SIGPIPE
-// is still ok (SPEC S4).
+// is still ok (docs/api.md: Processes).
 func TestFaultChildSignals(t *testing.T) {
 	dir := writeScript(t, `
 local r = haz.run{"sh", "-c", "kill -SEGV $$", check = false}
@@ -221,7 +221,7 @@ haz.task("default", function() haz.run{"sh", "-c", "kill -SEGV $$"} end)
 
 // TestFaultClosedStdout: hazlua's stdout is a pipe whose reader exits
 // after one line (hazlua ... | head -1), in task mode: the run stops
-// with exit 141 (SPEC S6), or, where no write of hazlua's own failed,
+// with exit 141 (docs/api.md: Cancellation), or, where no write of hazlua's own failed,
 // ends as the script says; never a hang, never a Go trace, nothing left.
 func TestFaultClosedStdout(t *testing.T) {
 	tests := []struct {
@@ -292,7 +292,7 @@ haz.run{"yes"}`, []int{1, 141}},
 
 // TestFaultFullOutput: hazlua's stdout (or stderr) is a pipe whose reader
 // is alive but never reads (a stuck pager), and hazlua is blocked writing
-// to it. SIGTERM must still stop the run (SPEC S6: exit 143) instead of
+// to it. SIGTERM must still stop the run (docs/api.md: Cancellation: exit 143) instead of
 // leaving hazlua hanging; nothing is left.
 func TestFaultFullOutput(t *testing.T) {
 	tests := []struct {

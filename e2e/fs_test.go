@@ -17,7 +17,7 @@ import (
 // (or haz.fs.copy, which writes the same way) is writing a large file
 // over an existing one. The file keeps its old content, byte for byte:
 // the new content only ever goes to a temporary file that is renamed over
-// it once complete (SPEC S8). A concurrent reader never seeing a partial
+// it once complete (docs/api.md: Files and paths). A concurrent reader never seeing a partial
 // file is TestLeafFSWriteAtomic in luaapi/leaf_test.go.
 func TestFSWriteCrashKeepsOldContent(t *testing.T) {
 	old := bytes.Repeat([]byte("old content\n"), 1000)

@@ -13,7 +13,7 @@ import (
 
 // Hostile scripts (the reliability issue, part 1): whatever a script is or
 // does, hazlua ends with the right exit status, a clear error where one is
-// due, no Go trace (SPEC S9), and no process of the run left (SPEC S6).
+// due, no Go trace (docs/api.md: Guarantees), and no process of the run left (docs/api.md: Cancellation).
 // Rows of docs/RELIABILITY.md name these tests. They run in full mode only
 // (not with -short).
 
@@ -81,7 +81,7 @@ func TestHostileScriptText(t *testing.T) {
 
 // TestHostileCoroutineRecursion: infinite recursion through coroutines
 // (each level resumes a new coroutine) must end like any other stack
-// overflow, with a clear error and exit 1 (SPEC S9: no Go trace). Each
+// overflow, with a clear error and exit 1 (docs/api.md: Guarantees: no Go trace). Each
 // coroutine is a Lua state of its own, so the call stack limit of one
 // state never trips; the test stops hazlua if it grows past 1 GiB instead
 // of failing cleanly.
@@ -145,7 +145,7 @@ func TestHostileHugeAllocation(t *testing.T) {
 // TestHostileBusyLoopSignal: a busy loop that never calls haz is stopped by
 // SIGINT (exit 130) wherever it spins: the top level, a task, pcall, a
 // coroutine, a metamethod, a table.sort comparator, a string.gsub callback.
-// SPEC S5: the thread stops at its next instruction.
+// docs/api.md, Cancellation: the thread stops at its next instruction.
 func TestHostileBusyLoopSignal(t *testing.T) {
 	skipIfShort(t, "hostile scripts run in full mode only")
 	const spin = `print("ready") while true do end`
@@ -235,7 +235,7 @@ print("spawned")
 
 // TestHostileWaitEverywhere: a task spawns and waits from inside pcall,
 // an iterator (coroutine.wrap), a metamethod (__index) and a table.sort
-// comparator, four tasks at once (SPEC S3: waiting works everywhere in Lua
+// comparator, four tasks at once (docs/api.md: The script: waiting works everywhere in Lua
 // code). Then the same four are interrupted while they wait there: exit
 // 130, no Go trace, nothing left, and pcall does not let the task go on.
 func TestHostileWaitEverywhere(t *testing.T) {

@@ -22,7 +22,7 @@ import (
 // TestPrefixedLongLineReassembles: in prefixed mode a task's 300 KB line
 // (valid UTF-8, two-byte characters) comes out as "[t] " pieces of at most
 // 64 KiB that join to the line, no character cut, and the final partial
-// line is flushed with its prefix when the task ends (SPEC S7).
+// line is flushed with its prefix when the task ends (docs/api.md: Output).
 func TestPrefixedLongLineReassembles(t *testing.T) {
 	long := "x" + strings.Repeat("é", 150000)
 	input := "short\n" + long + "\n\ntail without newline"
@@ -60,7 +60,7 @@ func TestPrefixedLongLineReassembles(t *testing.T) {
 // TestFinalPartialLineNotLost: a task's child writes a last line without
 // a newline and exits; the task ends at once, and so does the run. The
 // line must be in hazlua's output, ended with a newline, in its place
-// (SPEC S7: "a final partial line is flushed when the task ends"; S9).
+// (docs/api.md: Output: "a final partial line is flushed when the task ends"; Guarantees).
 // Losing it is a race, so each mode runs several times.
 func TestFinalPartialLineNotLost(t *testing.T) {
 	dir := writeScript(t, `
@@ -89,7 +89,7 @@ haz.task("u", {deps = {"t"}, run = function() print("next task") end})
 }
 
 // TestClosedOutput: hazlua's own stdout, or stderr, is a pipe whose reader
-// goes away (`hazlua | head -1`). The run stops as for SIGTERM (SPEC S6),
+// goes away (`hazlua | head -1`). The run stops as for SIGTERM (docs/api.md: Cancellation),
 // with exit 141, no Go trace, and nothing left.
 func TestClosedOutput(t *testing.T) {
 	t.Run("stdout", func(t *testing.T) {

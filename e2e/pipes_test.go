@@ -68,7 +68,7 @@ haz.task("t", function() haz.run{"cat", "in.bin"} end)
 		}
 	}
 	// Grouped mode holds the task's output and adds a newline after its
-	// final partial line (SPEC S7), nothing else.
+	// final partial line (docs/api.md: Output), nothing else.
 	got, err := os.ReadFile(out.Name())
 	if err != nil {
 		t.Fatal(err)
@@ -80,7 +80,7 @@ haz.task("t", function() haz.run{"cat", "in.bin"} end)
 
 // TestSingleLine100MB: a single 100 MB line of random bytes, no newline
 // anywhere, captured and sent through a two-stage haz.pipe, comes back
-// with the same SHA-256 (SPEC S9: gigabytes, no final newline).
+// with the same SHA-256 (docs/api.md: Guarantees: gigabytes, no final newline).
 func TestSingleLine100MB(t *testing.T) {
 	if testing.Short() {
 		t.Skip("100 MB of I/O; skipped with -short")
@@ -128,7 +128,7 @@ assert(pl:wait().ok, "pipe failed")
 // TestLargeOutput: 16 MiB of random bytes (NULs, no final newline) on a
 // child's stdout and stderr at once, captured without deadlock or a lost
 // byte; and 16 MiB through a three-stage haz.pipe. The script writes what
-// it got to files that the test compares byte for byte (SPEC S9).
+// it got to files that the test compares byte for byte (docs/api.md: Guarantees).
 func TestLargeOutput(t *testing.T) {
 	const size = 16 << 20
 	dir := writeScript(t, `

@@ -67,7 +67,7 @@ print("not reached")
 var stopHolders = append(treeNames("a", "b"), "p1", "p2", "popen")
 
 // TestSignalStopsEverything sends each stopping signal to hazlua while its
-// script waits with live process trees, and checks SPEC S6: exit 128+n,
+// script waits with live process trees, and checks docs/api.md: Cancellation: exit 128+n,
 // one line on stderr saying it is stopping and how long it waits, no Go
 // trace, and no process left, daemons that left their group included.
 func TestSignalStopsEverything(t *testing.T) {
@@ -113,7 +113,7 @@ func TestSignalStopsEverything(t *testing.T) {
 
 // TestSecondSignalKillsAtOnce: children ignore SIGTERM and the grace period
 // is a minute; the first SIGINT starts the stop (and says so), a second one
-// SIGKILLs everything at once (SPEC S6).
+// SIGKILLs everything at once (docs/api.md: Cancellation).
 func TestSecondSignalKillsAtOnce(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -180,8 +180,8 @@ p:wait()
 
 // TestSignalAfterError: the script fails while a child ignores SIGTERM, so
 // hazlua waits out the grace period; a signal then (twice, to kill at
-// once) makes the exit status 128+n, which beats 1 (SPEC S2), but the
-// script's error must still be reported (SPEC S2: errors go to stderr).
+// once) makes the exit status 128+n, which beats 1 (README.md, Exit status), but the
+// script's error must still be reported (README.md, Exit status: errors go to stderr).
 func TestSignalAfterError(t *testing.T) {
 	dir := writeScript(t, `
 local p = start("stubborn", [[trap '' TERM; sleep 1000 & trap 'echo got-term >&2' TERM; echo ready; while :; do wait; done]])
@@ -300,7 +300,7 @@ error("boom")
 }
 
 // TestSIGKILLKillsDirectChildren: when hazlua is SIGKILLed, its direct
-// children die with it (parent-death signal, SPEC S6). Grandchildren may
+// children die with it (parent-death signal, docs/api.md: Cancellation). Grandchildren may
 // survive; they do not hold the FIFO (9>&-) and the cleanup kills them.
 func TestSIGKILLKillsDirectChildren(t *testing.T) {
 	dir := writeScript(t, `
@@ -325,8 +325,8 @@ a:wait()
 
 // TestIgnoredSignalsAtStart: hazlua started with SIGHUP, SIGINT, SIGQUIT
 // and SIGPIPE ignored (nohup, a background job of a script). Its children
-// still start with default dispositions and an empty signal mask (SPEC
-// S4), and SIGHUP stays ignored (SPEC S6): a SIGHUP then a SIGTERM stop the
+// still start with default dispositions and an empty signal mask (docs/api.md:
+// Processes), and SIGHUP stays ignored (docs/api.md: Cancellation): a SIGHUP then a SIGTERM stop the
 // run as SIGTERM.
 func TestIgnoredSignalsAtStart(t *testing.T) {
 	dir := writeScript(t, `
@@ -534,7 +534,7 @@ haz.task("b", function() local p = start("b", [[` + child + `]]) print("ready") 
 // in the background or by a double fork whose middle process exits at
 // once, some of which ignore SIGTERM, some of which fork a new daemon when
 // terminated. When the run ends (normally, or on a signal), none of them
-// is left (SPEC S6: grandchildren re-parented to hazlua are its to end).
+// is left (docs/api.md: Cancellation: grandchildren re-parented to hazlua are its to end).
 func TestDaemonsLeftBehind(t *testing.T) {
 	// daemons(name) runs a shell that leaves four daemons and exits 0:
 	// one by setsid in the background; one by a double fork (the

@@ -124,7 +124,7 @@ end)
 // lines of varying length (a few MiB), in prefixed mode. Every line of
 // hazlua's stdout must be "[task] <a line that task's child wrote>", and
 // each task's lines must all be there, whole and in order, its final
-// unterminated line included (SPEC S7).
+// unterminated line included (docs/api.md: Output).
 func TestSoakPrefixedOutput(t *testing.T) {
 	skipIfShort(t, "soak tests run in full mode only")
 	tasks := soakSize(t, "HAZ_SOAK_TASKS", 16, 64)

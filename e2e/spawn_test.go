@@ -266,7 +266,7 @@ io.popen("touch control-popen"):close()
 // TestChildParentIsHazlua: a spawned program's parent is hazlua itself,
 // not a shell, whether spawned at the top level, by haz.run, as a
 // haz.pipe stage or in a task; each spawn leads its own process group, and
-// the stages of a pipe share the first one's (SPEC S4).
+// the stages of a pipe share the first one's (docs/api.md: Processes).
 func TestChildParentIsHazlua(t *testing.T) {
 	dir := writeScript(t, `
 io.write(haz.spawn{"cat", "/proc/self/stat"}:wait().stdout)

@@ -94,7 +94,7 @@ haz.task("default", {deps = {"t1", "t2", "after"}})
 // TestTaskSignalStopsEverything: a stopping signal while tasks run process
 // trees: exit 128+n, the stopping line, each running task "interrupted" in
 // the summary and the others "not run (interrupted)", and no process left
-// (SPEC S6).
+// (docs/api.md: Cancellation).
 func TestTaskSignalStopsEverything(t *testing.T) {
 	t.Parallel()
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
