@@ -277,6 +277,7 @@ func threadRun(L *LState) {
 			} else {
 				lv = LString(fmt.Sprint(rcv))
 			}
+			L.closeUpvalues(0) // hazlua: the coroutine is dead (see raiseError)
 			if parent := L.Parent; parent != nil {
 				if L.wrapped {
 					L.Push(lv)
