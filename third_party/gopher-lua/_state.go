@@ -413,6 +413,12 @@ func (rg *registry) checkSize(requiredSize int) { // +inline-start
 
 func (rg *registry) resize(requiredSize int) { // +inline-start
 	newSize := requiredSize + rg.growBy // give some padding
+	// hazlua: and at least double, so that growing to n slots copies O(n)
+	// slots, not O(n^2/growBy): deep recursion of a function with many
+	// locals up to the maximum size took seconds of copying.
+	if double := 2 * len(rg.array); newSize < double {
+		newSize = double
+	}
 	if newSize > rg.maxSize {
 		newSize = rg.maxSize
 	}
@@ -1078,7 +1084,7 @@ func (ls *LState) pushCallFrame(cf callFrame, fn LValue, meta bool) { // +inline
 		ls.reg.Insert(fn, cf.LocalBase)
 	}
 	if cf.Fn == nil {
-		ls.RaiseError("attempt to call a non-function object")
+		ls.RaiseError(ls.callErrorMessage(fn, cf.Base)) // hazlua: what was called (callname.go)
 	}
 	if ls.stack.IsFull() {
 		ls.RaiseError("stack overflow")

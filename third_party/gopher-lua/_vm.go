@@ -606,7 +606,7 @@ func init() {
 				callable, meta = L.metaCall(lv)
 			}
 			if callable == nil {
-				L.RaiseError("attempt to call a non-function object")
+				L.RaiseError(L.callErrorMessage(lv, RA)) // hazlua: what was called (callname.go)
 			}
 			// +inline-call L.closeUpvalues lbase
 			if callable.IsG {

@@ -268,3 +268,100 @@ func TestHazluaStackTraceAsUpstream(t *testing.T) {
 		}
 	}
 }
+
+// A failed call names what was called, as Lua 5.1 does.
+func TestHazluaCallErrorNames(t *testing.T) {
+	tests := []struct{ src, want string }{
+		{`foo()`, "global 'foo' (a nil value)"},
+		{`print(foo())`, "global 'foo' (a nil value)"},
+		{`local t = {} t.get("X")`, "field 'get' (a nil value)"},
+		{`local t = {env = {}} t.env.get("X")`, "field 'get' (a nil value)"},
+		{`string.nope()`, "field 'nope' (a nil value)"},
+		{`local t = {f = {}} t.f()`, "field 'f' (a table value)"},
+		{`local t = {} return t.x()`, "field 'x' (a nil value)"},
+		{`local t, k = {}, "a" t[k]()`, "field '?' (a nil value)"},
+		{`("x"):bar()`, "method 'bar' (a nil value)"},
+		{`local s = "x" s:bar()`, "method 'bar' (a nil value)"},
+		{`local x x()`, "local 'x' (a nil value)"},
+		{`local x = 5 x()`, "local 'x' (a number value)"},
+		{`local x = 1 x = nil x()`, "local 'x' (a nil value)"},
+		{`local function f(a, b) b() end f(1)`, "local 'b' (a nil value)"},
+		{`local function f(...) local x = ... x() end f()`, "local 'x' (a nil value)"},
+		{`for i, v in ipairs({1}) do v() end`, "local 'v' (a number value)"},
+		{`local a = 1 do local b = 2 end local c c()`, "local 'c' (a nil value)"},
+		{`local a do local b = 2 end a()`, "local 'a' (a nil value)"},
+		{`local f function g() f() end g()`, "upvalue 'f' (a nil value)"},
+		{`local function f() return foo() end f()`, "global 'foo' (a nil value)"},
+		// What cannot be named is not.
+		{`(nil)()`, "a nil value"},
+		{`local a, b = nil, nil (a or b)()`, "a nil value"},
+		{`local f = function() end f = (f and nil) f()`, "local 'f' (a nil value)"},
+		{`return (1)()`, "a number value"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.src, func(t *testing.T) {
+			L := NewState()
+			defer L.Close()
+			err := L.DoString(tt.src)
+			want := "<string>:1: attempt to call " + tt.want
+			if err == nil || !strings.HasPrefix(err.Error(), want+"\n") {
+				t.Fatalf("got %v, want %s", err, want)
+			}
+		})
+	}
+}
+
+// Each local's EndPc is the end of its own scope, also when a later block
+// reuses its register.
+func TestHazluaDbgLocalsEndPc(t *testing.T) {
+	L := NewState()
+	defer L.Close()
+	fn, err := L.LoadString("local a = 1 do local b = 2 end local c = 3 return a + c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := fn.Proto
+	got := map[string][2]int{}
+	for _, l := range p.DbgLocals {
+		got[l.Name] = [2]int{l.StartPc, l.EndPc}
+	}
+	last := len(p.Code) - 1
+	if got["b"][1] >= got["c"][0] || got["a"][1] != last || got["c"][1] != last {
+		t.Fatalf("DbgLocals (start, end) = %v, code of %d instructions: b must end before c starts; a and c end at %d", got, len(p.Code), last)
+	}
+}
+
+type hazluaOverflow struct{ overflowed bool }
+
+// registryOverflow raises, as LState's does.
+func (h *hazluaOverflow) registryOverflow() {
+	h.overflowed = true
+	panic(h)
+}
+
+// Growing the registry to n slots copies it O(log n) times, not n/growBy.
+func TestHazluaRegistryGrowsGeometrically(t *testing.T) {
+	h := &hazluaOverflow{}
+	rg := newRegistry(h, 1024, 1<<14, 1<<22, newAllocator(32))
+	resizes := 0
+	for i := 0; i < 1<<22; i++ {
+		before := cap(rg.array)
+		rg.Push(LNil)
+		if cap(rg.array) != before {
+			resizes++
+		}
+	}
+	if h.overflowed || rg.Top() != 1<<22 {
+		t.Fatalf("overflowed before the maximum size: top %d", rg.Top())
+	}
+	if resizes > 12 {
+		t.Fatalf("%d resizes to grow from 1024 to %d slots, want at most 12", resizes, 1<<22)
+	}
+	func() {
+		defer func() { recover() }()
+		rg.Push(LNil)
+	}()
+	if !h.overflowed {
+		t.Fatal("no overflow past the maximum size")
+	}
+}
