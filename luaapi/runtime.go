@@ -208,12 +208,13 @@ func New(cfg Config) (*Runtime, error) {
 	rt.L = lua.NewState(lua.Options{
 		// Small: every task and branch thread gets these options (threads
 		// are pooled). The registry grows in big steps, as growing copies
-		// it whole. The call stack is fixed: gopher-lua's growable one
-		// breaks under deep recursion through pcall.
-		RegistrySize:     1024,
-		RegistryMaxSize:  1 << 22,
-		RegistryGrowStep: 1 << 14,
-		CallStackSize:    200,
+		// it whole. The call stack grows 8 frames at a time up to 200,000
+		// frames (docs/api.md, Limits).
+		RegistrySize:        1024,
+		RegistryMaxSize:     1 << 22,
+		RegistryGrowStep:    1 << 14,
+		CallStackSize:       200000,
+		MinimizeStackMemory: true,
 	})
 	rt.L.SetContext(withThread(rt.ctx, rt.top))
 	rt.openLibs()

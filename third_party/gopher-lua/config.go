@@ -9,6 +9,12 @@ var FieldsPerFlush = 50
 var RegistrySize = 256 * 20
 var RegistryGrowStep = 32
 var CallStackSize = 256
+
+// MaxNestedGoCalls bounds how deeply calls made from Go (pcall, metamethods,
+// library callbacks, coroutine resumes, LState.Call) nest on one goroutine,
+// counting across coroutines; each nesting takes about 2 KiB of Go stack.
+// Beyond it, a call raises "stack overflow". (hazlua)
+var MaxNestedGoCalls = 10000
 var MaxTableGetLoop = 100
 var MaxArrayIndex = 67108864
 

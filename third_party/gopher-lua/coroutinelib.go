@@ -77,6 +77,12 @@ func coResume(L *LState) int {
 		L.XMoveTo(th, nargs)
 	}
 	top := L.GetTop()
+	// hazlua: the coroutine runs on this goroutine, nested: it goes on
+	// counting from here (see callR).
+	if L.goCallDepth >= MaxNestedGoCalls {
+		L.RaiseError(nestedGoCallsOverflow())
+	}
+	th.goCallDepth = L.goCallDepth + 1
 	threadRun(th)
 	return L.GetTop() - top
 }

@@ -220,10 +220,16 @@ const FramesPerSegment = 8
 type callFrameStackSegment struct {
 	array [FramesPerSegment]callFrame
 }
-type segIdx uint16
+
+// hazlua: an int, not uint16, which wrapped past 524,288 frames.
+type segIdx int
 type autoGrowingCallFrameStack struct {
-	segments []*callFrameStackSegment
-	segIdx   segIdx
+	// hazlua: segments grows as the stack does, up to maxSegments; it was
+	// made at its maximum length (25,000 pointers for 200,000 frames in
+	// every thread and coroutine).
+	segments    []*callFrameStackSegment
+	maxSegments int
+	segIdx      segIdx
 	// segSp is the number of frames in the current segment which are used. Full 'sp' value is segIdx * FramesPerSegment + segSp.
 	// It points to the next stack slot to use, so 0 means to use the 0th element in the segment, and a value of
 	// FramesPerSegment indicates that the segment is full and cannot accommodate another frame.
@@ -249,8 +255,9 @@ func freeCallFrameStackSegment(seg *callFrameStackSegment) {
 // FramesPerSegment.
 func newAutoGrowingCallFrameStack(maxSize int) callFrameStack {
 	cs := &autoGrowingCallFrameStack{
-		segments: make([]*callFrameStackSegment, (maxSize+(FramesPerSegment-1))/FramesPerSegment),
-		segIdx:   0,
+		segments:    make([]*callFrameStackSegment, 1, 4),
+		maxSegments: intMax(1, (maxSize+(FramesPerSegment-1))/FramesPerSegment),
+		segIdx:      0,
 	}
 	cs.segments[0] = newCallFrameStackSegment()
 	return cs
@@ -262,7 +269,10 @@ func (cs *autoGrowingCallFrameStack) IsEmpty() bool {
 
 // IsFull returns true if the stack cannot receive any more stack pushes without overflowing
 func (cs *autoGrowingCallFrameStack) IsFull() bool {
-	return int(cs.segIdx) == len(cs.segments) && cs.segSp >= FramesPerSegment
+	// hazlua: the last segment is maxSegments-1. Comparing with the length
+	// never held, so Push panicked with a Go string instead of the caller
+	// raising "stack overflow".
+	return int(cs.segIdx) == cs.maxSegments-1 && cs.segSp >= FramesPerSegment
 }
 
 func (cs *autoGrowingCallFrameStack) Clear() {
@@ -287,9 +297,12 @@ func (cs *autoGrowingCallFrameStack) Push(v callFrame) {
 	curSeg := cs.segments[cs.segIdx]
 	if cs.segSp >= FramesPerSegment {
 		// segment full, push new segment if allowed
-		if cs.segIdx < segIdx(len(cs.segments)-1) {
+		if int(cs.segIdx) < cs.maxSegments-1 {
 			curSeg = newCallFrameStackSegment()
 			cs.segIdx++
+			if int(cs.segIdx) == len(cs.segments) {
+				cs.segments = append(cs.segments, nil)
+			}
 			cs.segments[cs.segIdx] = curSeg
 			cs.segSp = 0
 		} else {
@@ -311,6 +324,15 @@ func (cs *autoGrowingCallFrameStack) Sp() int {
 func (cs *autoGrowingCallFrameStack) SetSp(sp int) {
 	desiredSegIdx := segIdx(sp / FramesPerSegment)
 	desiredFramesInLastSeg := uint8(sp % FramesPerSegment)
+	// hazlua: a multiple of FramesPerSegment is the full segment below, as
+	// Push leaves it. Taken as "segment sp/FramesPerSegment, empty", it
+	// dropped that many frames when that segment did not exist yet: a
+	// pcall whose call failed before pushing a frame (as at a stack
+	// overflow) left a corrupted stack ("index out of range").
+	if desiredFramesInLastSeg == 0 && desiredSegIdx > 0 {
+		desiredSegIdx--
+		desiredFramesInLastSeg = FramesPerSegment
+	}
 	for {
 		if cs.segIdx <= desiredSegIdx {
 			break
@@ -318,6 +340,14 @@ func (cs *autoGrowingCallFrameStack) SetSp(sp int) {
 		freeCallFrameStackSegment(cs.segments[cs.segIdx])
 		cs.segments[cs.segIdx] = nil
 		cs.segIdx--
+	}
+	// hazlua: and never leave a segment missing below sp.
+	for cs.segIdx < desiredSegIdx {
+		cs.segIdx++
+		if int(cs.segIdx) == len(cs.segments) {
+			cs.segments = append(cs.segments, nil)
+		}
+		cs.segments[cs.segIdx] = newCallFrameStackSegment()
 	}
 	cs.segSp = desiredFramesInLastSeg
 }
@@ -387,6 +417,12 @@ func (rg *registry) checkSize(requiredSize int) { // +inline-start
 
 func (rg *registry) resize(requiredSize int) { // +inline-start
 	newSize := requiredSize + rg.growBy // give some padding
+	// hazlua: and at least double, so that growing to n slots copies O(n)
+	// slots, not O(n^2/growBy): deep recursion of a function with many
+	// locals up to the maximum size took seconds of copying.
+	if double := 2 * len(rg.array); newSize < double {
+		newSize = double
+	}
 	if newSize > rg.maxSize {
 		newSize = rg.maxSize
 	}
@@ -733,9 +769,12 @@ func (ls *LState) closeAllUpvalues() { // +inline-start
 } // +inline-end
 
 func (ls *LState) raiseError(level int, format string, args ...interface{}) {
-	if !ls.hasErrorFunc {
-		ls.closeAllUpvalues()
-	}
+	// hazlua: no closeAllUpvalues here. It closed the upvalues of every
+	// frame, also those the catching pcall returns to (a local assigned
+	// after a caught error was no longer seen by the closures sharing it),
+	// and walked the whole call stack at every error (quadratic time in
+	// recursion through pcall). The protected call closes the upvalues of
+	// the frames it unwinds (pcall, threadRun), as Lua does.
 	message := format
 	if len(args) > 0 {
 		message = fmt.Sprintf(format, args...)
@@ -793,32 +832,58 @@ func (ls *LState) where(level int, skipg bool) string {
 }
 
 func (ls *LState) stackTrace(level int) string {
-	buf := []string{}
-	header := "stack traceback:"
+	// hazlua: one walk up the frames, formatting only the lines kept. It
+	// was quadratic in the depth (GetStack and Where walk down from the
+	// top for every level): minutes at a stack overflow.
+	lines := []*callFrame{} // nil: a "(tailcall)" line
 	if ls.currentFrame != nil {
-		i := 0
-		for dbg, ok := ls.GetStack(i); ok; dbg, ok = ls.GetStack(i) {
-			cf := dbg.frame
-			buf = append(buf, fmt.Sprintf("\t%v in %v", ls.Where(i), ls.formattedFrameFuncName(cf)))
+		for cf := ls.currentFrame; cf != nil; cf = cf.Parent {
+			lines = append(lines, cf)
 			if !cf.Fn.IsG && cf.TailCall > 0 {
 				for tc := cf.TailCall; tc > 0; tc-- {
-					buf = append(buf, "\t(tailcall): ?")
-					i++
+					lines = append(lines, nil)
 				}
 			}
-			i++
 		}
 	}
-	buf = append(buf, fmt.Sprintf("\t%v: %v", "[G]", "?"))
-	buf = buf[intMax(0, intMin(level, len(buf))):len(buf)]
-	if len(buf) > 20 {
-		newbuf := make([]string, 0, 20)
-		newbuf = append(newbuf, buf[0:7]...)
-		newbuf = append(newbuf, "\t...")
-		newbuf = append(newbuf, buf[len(buf)-7:len(buf)]...)
-		buf = newbuf
+	n := len(lines) + 1 // and the final "[G]: ?"
+	format := func(i int) string {
+		if i == len(lines) {
+			return fmt.Sprintf("\t%v: %v", "[G]", "?")
+		}
+		cf := lines[i]
+		if cf == nil {
+			return "\t(tailcall): ?"
+		}
+		return fmt.Sprintf("\t%v in %v", ls.frameWhere(cf), ls.formattedFrameFuncName(cf))
 	}
+	buf := []string{}
+	start := intMax(0, intMin(level, n))
+	if n-start > 20 {
+		for i := start; i < start+7; i++ {
+			buf = append(buf, format(i))
+		}
+		buf = append(buf, "\t...")
+		for i := n - 7; i < n; i++ {
+			buf = append(buf, format(i))
+		}
+	} else {
+		for i := start; i < n; i++ {
+			buf = append(buf, format(i))
+		}
+	}
+	header := "stack traceback:"
 	return fmt.Sprintf("%s\n%s", header, strings.Join(buf, "\n"))
+}
+
+// frameWhere is where for the frame cf, without skipping Go functions.
+// (hazlua)
+func (ls *LState) frameWhere(cf *callFrame) string {
+	proto := cf.Fn.Proto
+	if proto == nil {
+		return "[G]:"
+	}
+	return fmt.Sprintf("%v:%v:", proto.SourceName, proto.DbgSourcePositions[cf.Pc-1])
 }
 
 func (ls *LState) formattedFrameFuncName(fr *callFrame) string {
@@ -1135,7 +1200,7 @@ func (ls *LState) pushCallFrame(cf callFrame, fn LValue, meta bool) { // +inline
 		ls.reg.Insert(fn, cf.LocalBase)
 	}
 	if cf.Fn == nil {
-		ls.RaiseError("attempt to call a non-function object")
+		ls.RaiseError(ls.callErrorMessage(fn, cf.Base)) // hazlua: what was called (callname.go)
 	}
 	if ls.stack.IsFull() {
 		ls.RaiseError("stack overflow")
@@ -1243,7 +1308,20 @@ func (ls *LState) pushCallFrame(cf callFrame, fn LValue, meta bool) { // +inline
 	ls.currentFrame = newcf
 } // +inline-end
 
+// nestedGoCallsOverflow is the error of a call beyond MaxNestedGoCalls.
+// (hazlua)
+func nestedGoCallsOverflow() string {
+	return fmt.Sprintf("calls through pcall, metamethods or library callbacks nested more than %d deep: stack overflow", MaxNestedGoCalls)
+}
+
 func (ls *LState) callR(nargs, nret, rbase int) {
+	// hazlua: each call from Go nests Go frames (about 2 KiB): bound them
+	// so that runaway recursion through pcall, metamethods or callbacks
+	// raises "stack overflow" instead of exhausting the Go stack.
+	if ls.goCallDepth >= MaxNestedGoCalls {
+		ls.RaiseError(nestedGoCallsOverflow())
+	}
+	ls.goCallDepth++
 	base := ls.reg.Top() - nargs - 1
 	if rbase < 0 {
 		rbase = base
@@ -1268,6 +1346,7 @@ func (ls *LState) callR(nargs, nret, rbase int) {
 	} else {
 		ls.mainLoop(ls, ls.currentFrame)
 	}
+	ls.goCallDepth-- // hazlua: a raise skips this; PCall restores it
 	if nret != MultRet {
 		ls.reg.SetTop(rbase + nret)
 	}
@@ -1735,9 +1814,7 @@ func (ls *LState) Error(lv LValue, level int) {
 	if str, ok := lv.(LString); ok {
 		ls.raiseError(level, string(str))
 	} else {
-		if !ls.hasErrorFunc {
-			ls.closeAllUpvalues()
-		}
+		// hazlua: no closeAllUpvalues (see raiseError).
 		ls.Push(lv)
 		ls.Panic(ls)
 	}
@@ -2027,9 +2104,19 @@ func (ls *LState) Call(nargs, nret int) {
 }
 
 func (ls *LState) PCall(nargs, nret int, errfunc *LFunction) (err error) {
+	return ls.pcall(nargs, nret, errfunc, true)
+}
+
+// pcall is PCall; with trace false, the error has no StackTrace.
+//
+// hazlua: pcall and xpcall (baselib) pass false: they return only the
+// error value, and building the traceback walked the whole call stack at
+// every caught error (quadratic time in recursion through pcall).
+func (ls *LState) pcall(nargs, nret int, errfunc *LFunction, trace bool) (err error) {
 	err = nil
 	sp := ls.stack.Sp()
 	base := ls.reg.Top() - nargs - 1
+	depth := ls.goCallDepth // hazlua: restored below, as a raise skips callR's decrement
 	oldpanic := ls.Panic
 	ls.Panic = panicWithoutTraceback
 	if errfunc != nil {
@@ -2038,11 +2125,12 @@ func (ls *LState) PCall(nargs, nret int, errfunc *LFunction) (err error) {
 	defer func() {
 		ls.Panic = oldpanic
 		ls.hasErrorFunc = false
+		ls.goCallDepth = depth
 		rcv := recover()
 		if rcv != nil {
 			if _, ok := rcv.(*ApiError); !ok {
 				err = newApiErrorS(ApiErrorPanic, fmt.Sprint(rcv))
-				if ls.Options.IncludeGoStackTrace {
+				if trace && ls.Options.IncludeGoStackTrace {
 					buf := make([]byte, 4096)
 					runtime.Stack(buf, false)
 					err.(*ApiError).StackTrace = strings.Trim(string(buf), "\000") + "\n" + ls.stackTrace(0)
@@ -2060,15 +2148,19 @@ func (ls *LState) PCall(nargs, nret int, errfunc *LFunction) (err error) {
 					if rcv != nil {
 						if _, ok := rcv.(*ApiError); !ok {
 							err = newApiErrorS(ApiErrorPanic, fmt.Sprint(rcv))
-							if ls.Options.IncludeGoStackTrace {
+							if trace && ls.Options.IncludeGoStackTrace {
 								buf := make([]byte, 4096)
 								runtime.Stack(buf, false)
 								err.(*ApiError).StackTrace = strings.Trim(string(buf), "\000") + ls.stackTrace(0)
 							}
 						} else {
 							err = rcv.(*ApiError)
-							err.(*ApiError).StackTrace = ls.stackTrace(0)
+							if trace {
+								err.(*ApiError).StackTrace = ls.stackTrace(0)
+							}
 						}
+						ls.goCallDepth = depth
+						ls.closeUpvalues(base) // hazlua: see raiseError
 						ls.stack.SetSp(sp)
 						ls.currentFrame = ls.stack.Last()
 						ls.reg.SetTop(base)
@@ -2076,9 +2168,10 @@ func (ls *LState) PCall(nargs, nret int, errfunc *LFunction) (err error) {
 				}()
 				ls.Call(1, 1)
 				err = newApiError(ApiErrorError, ls.Get(-1))
-			} else if len(err.(*ApiError).StackTrace) == 0 {
+			} else if trace && len(err.(*ApiError).StackTrace) == 0 {
 				err.(*ApiError).StackTrace = ls.stackTrace(0)
 			}
+			ls.closeUpvalues(base) // hazlua: see raiseError
 			ls.stack.SetSp(sp)
 			ls.currentFrame = ls.stack.Last()
 			ls.reg.SetTop(base)
@@ -2195,6 +2288,12 @@ func (ls *LState) Resume(th *LState, fn *LFunction, args ...LValue) (ResumeState
 		}
 	}
 	top := ls.GetTop()
+	// hazlua: the coroutine runs on this goroutine, nested: it goes on
+	// counting from here (see callR).
+	if ls.goCallDepth >= MaxNestedGoCalls {
+		return ResumeError, newApiErrorS(ApiErrorRun, nestedGoCallsOverflow()), nil
+	}
+	th.goCallDepth = ls.goCallDepth + 1
 	threadRun(th)
 	haserror := LVIsFalse(ls.Get(top + 1))
 	ret := make([]LValue, 0, ls.GetTop())

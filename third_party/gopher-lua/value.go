@@ -195,6 +195,7 @@ type LState struct {
 	mainLoop     func(*LState, *callFrame)
 	ctx          context.Context
 	ctxCancelFn  context.CancelFunc
+	goCallDepth  int // hazlua: calls from Go nested on this goroutine (see callR)
 }
 
 func (ls *LState) String() string   { return fmt.Sprintf("thread: %p", ls) }

@@ -277,6 +277,7 @@ func threadRun(L *LState) {
 			} else {
 				lv = LString(fmt.Sprint(rcv))
 			}
+			L.closeUpvalues(0) // hazlua: the coroutine is dead (see raiseError)
 			if parent := L.Parent; parent != nil {
 				if L.wrapped {
 					L.Push(lv)
@@ -1198,7 +1199,7 @@ func init() {
 					ls.reg.Insert(fn, cf.LocalBase)
 				}
 				if cf.Fn == nil {
-					ls.RaiseError("attempt to call a non-function object")
+					ls.RaiseError(ls.callErrorMessage(fn, cf.Base)) // hazlua: what was called (callname.go)
 				}
 				if ls.stack.IsFull() {
 					ls.RaiseError("stack overflow")
@@ -1331,7 +1332,7 @@ func init() {
 				callable, meta = L.metaCall(lv)
 			}
 			if callable == nil {
-				L.RaiseError("attempt to call a non-function object")
+				L.RaiseError(L.callErrorMessage(lv, RA)) // hazlua: what was called (callname.go)
 			}
 			// this section is inlined by go-inline
 			// source function is 'func (ls *LState) closeUpvalues(idx int) ' in '_state.go'
