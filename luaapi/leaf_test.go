@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hazlua/hazlua/internal/testutil"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -127,48 +128,6 @@ func runLeafCases(t *testing.T, L *lua.LState, cases []leafCase) {
 	}
 }
 
-// leafWriteFile writes a test fixture, making parent directories.
-func leafWriteFile(t *testing.T, path, data string, mode fs.FileMode) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(data), mode); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(path, mode); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// leafSymlink makes a symlink fixture.
-func leafSymlink(t *testing.T, target, link string) {
-	t.Helper()
-	if err := os.Symlink(target, link); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// leafUmask reads the process umask without changing it.
-func leafUmask(t *testing.T) fs.FileMode {
-	t.Helper()
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		t.Skip("no /proc/self/status:", err)
-	}
-	for line := range strings.SplitSeq(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "Umask:"); ok {
-			m, err := strconv.ParseUint(strings.TrimSpace(v), 8, 32)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return fs.FileMode(m)
-		}
-	}
-	t.Skip("no Umask line in /proc/self/status")
-	return 0
-}
-
 // leafMode returns the mode bits write and copy keep.
 func leafMode(t *testing.T, path string) fs.FileMode {
 	t.Helper()
@@ -196,13 +155,13 @@ func leafNames(t *testing.T, dir string) []string {
 func TestLeafFSQueries(t *testing.T) {
 	t.Parallel()
 	d := t.TempDir()
-	leafWriteFile(t, d+"/f.txt", "hello\x00world\n", 0o644)
-	leafWriteFile(t, d+"/empty", "", 0o644)
+	testutil.WriteFile(t, d+"/f.txt", "hello\x00world\n", 0o644)
+	testutil.WriteFile(t, d+"/empty", "", 0o644)
 	if err := os.Mkdir(d+"/dir", 0o755); err != nil {
 		t.Fatal(err)
 	}
-	leafSymlink(t, "dir", d+"/dirlink")
-	leafSymlink(t, "nowhere", d+"/dangling")
+	testutil.Symlink(t, "dir", d+"/dirlink")
+	testutil.Symlink(t, "nowhere", d+"/dangling")
 	mt := time.Unix(1700000000, 250_000_000)
 	if err := os.Chtimes(d+"/f.txt", mt, mt); err != nil {
 		t.Fatal(err)
@@ -237,11 +196,11 @@ func TestLeafFSQueries(t *testing.T) {
 func TestLeafFSWrite(t *testing.T) {
 	t.Parallel()
 	d := t.TempDir()
-	umask := leafUmask(t)
-	leafWriteFile(t, d+"/exec.sh", "old", 0o750)
-	leafWriteFile(t, d+"/target.txt", "old target", 0o600)
-	leafSymlink(t, "target.txt", d+"/link.txt")
-	leafSymlink(t, "created-through-link.txt", d+"/dangling")
+	umask := testutil.Umask(t)
+	testutil.WriteFile(t, d+"/exec.sh", "old", 0o750)
+	testutil.WriteFile(t, d+"/target.txt", "old target", 0o600)
+	testutil.Symlink(t, "target.txt", d+"/link.txt")
+	testutil.Symlink(t, "created-through-link.txt", d+"/dangling")
 	if err := os.Mkdir(d+"/dir", 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -290,12 +249,12 @@ func TestLeafFSMkdirRemove(t *testing.T) {
 	t.Parallel()
 	d := t.TempDir()
 	outside := t.TempDir()
-	leafWriteFile(t, outside+"/precious.txt", "keep me", 0o644)
-	leafWriteFile(t, d+"/tree/a/b.txt", "b", 0o644)
-	leafWriteFile(t, d+"/file.txt", "f", 0o644)
-	leafSymlink(t, outside, d+"/tree/a/escape")
-	leafSymlink(t, outside, d+"/linkdir")
-	leafSymlink(t, outside, d+"/linkslash")
+	testutil.WriteFile(t, outside+"/precious.txt", "keep me", 0o644)
+	testutil.WriteFile(t, d+"/tree/a/b.txt", "b", 0o644)
+	testutil.WriteFile(t, d+"/file.txt", "f", 0o644)
+	testutil.Symlink(t, outside, d+"/tree/a/escape")
+	testutil.Symlink(t, outside, d+"/linkdir")
+	testutil.Symlink(t, outside, d+"/linkslash")
 	if err := os.Mkdir(d+"/emptydir", 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -332,9 +291,9 @@ func TestLeafFSCopy(t *testing.T) {
 	t.Parallel()
 	d := t.TempDir()
 	data := strings.Repeat("x\x00y", 100000)
-	leafWriteFile(t, d+"/src.bin", data, 0o750)
-	leafWriteFile(t, d+"/dst-existing", "old", 0o600)
-	leafSymlink(t, "src.bin", d+"/srclink")
+	testutil.WriteFile(t, d+"/src.bin", data, 0o750)
+	testutil.WriteFile(t, d+"/dst-existing", "old", 0o600)
+	testutil.Symlink(t, "src.bin", d+"/srclink")
 	if err := os.Mkdir(d+"/dir", 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -394,7 +353,7 @@ func TestLeafPath(t *testing.T) {
 func TestLeafGlob(t *testing.T) {
 	d := t.TempDir()
 	for _, f := range []string{"README.md", "src/a.c", "src/b.h", "src/.f.c"} {
-		leafWriteFile(t, filepath.Join(d, f), f, 0o644)
+		testutil.WriteFile(t, filepath.Join(d, f), f, 0o644)
 	}
 	t.Chdir(d)
 	L := newLeafState(t, d)
@@ -578,8 +537,8 @@ func TestLeafEnv(t *testing.T) {
 // TestLeafWhich sets PATH and changes directory, so it is not parallel.
 func TestLeafWhich(t *testing.T) {
 	d := t.TempDir()
-	leafWriteFile(t, d+"/bin/hazleaf-tool", "#!/bin/sh\n", 0o755)
-	leafWriteFile(t, d+"/bin/hazleaf-noexec", "data", 0o644)
+	testutil.WriteFile(t, d+"/bin/hazleaf-tool", "#!/bin/sh\n", 0o755)
+	testutil.WriteFile(t, d+"/bin/hazleaf-noexec", "data", 0o644)
 	if err := os.Mkdir(d+"/bin/hazleaf-dir", 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -656,7 +615,7 @@ func TestLeafNoPanics(t *testing.T) {
 func TestLeafMtimePrecision(t *testing.T) {
 	t.Parallel()
 	d := t.TempDir()
-	leafWriteFile(t, d+"/f", "", 0o644)
+	testutil.WriteFile(t, d+"/f", "", 0o644)
 	want := time.Unix(1900000000, 123456000)
 	if err := os.Chtimes(d+"/f", want, want); err != nil {
 		t.Fatal(err)

@@ -10,11 +10,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
+
+	"github.com/hazlua/hazlua/internal/testutil"
 )
 
 // writeString is a fill function writing s.
@@ -23,47 +24,6 @@ func writeString(s string) func(io.Writer) error {
 		_, err := io.WriteString(w, s)
 		return err
 	}
-}
-
-// writeFile writes a fixture with exactly mode, making parent directories.
-func writeFile(t *testing.T, path, data string, mode fs.FileMode) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(data), mode); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(path, mode); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func symlink(t *testing.T, target, link string) {
-	t.Helper()
-	if err := os.Symlink(target, link); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// umask reads the process umask without changing it.
-func umask(t *testing.T) fs.FileMode {
-	t.Helper()
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		t.Skip("no /proc/self/status:", err)
-	}
-	for line := range strings.SplitSeq(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "Umask:"); ok {
-			m, err := strconv.ParseUint(strings.TrimSpace(v), 8, 32)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return fs.FileMode(m)
-		}
-	}
-	t.Skip("no Umask line in /proc/self/status")
-	return 0
 }
 
 // checkFile checks a file's contents and kept mode bits.
@@ -95,14 +55,14 @@ func checkNoTemp(t *testing.T, dir string) {
 func TestWriteFileAtomic(t *testing.T) {
 	t.Parallel()
 	d := t.TempDir()
-	mask := umask(t)
-	writeFile(t, d+"/exec.sh", "old", 0o750)
-	writeFile(t, d+"/setuid", "old", 0o755|fs.ModeSetuid)
-	writeFile(t, d+"/target.txt", "old target", 0o600)
-	symlink(t, "target.txt", d+"/link.txt")
-	symlink(t, "link.txt", d+"/link2.txt")
-	symlink(t, "created-through-link.txt", d+"/dangling")
-	symlink(t, "loop", d+"/loop")
+	mask := testutil.Umask(t)
+	testutil.WriteFile(t, d+"/exec.sh", "old", 0o750)
+	testutil.WriteFile(t, d+"/setuid", "old", 0o755|fs.ModeSetuid)
+	testutil.WriteFile(t, d+"/target.txt", "old target", 0o600)
+	testutil.Symlink(t, "target.txt", d+"/link.txt")
+	testutil.Symlink(t, "link.txt", d+"/link2.txt")
+	testutil.Symlink(t, "created-through-link.txt", d+"/dangling")
+	testutil.Symlink(t, "loop", d+"/loop")
 	if err := os.Mkdir(d+"/dir", 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +111,7 @@ func TestWriteFileAtomicFillFails(t *testing.T) {
 	t.Parallel()
 	d := t.TempDir()
 	path := d + "/f"
-	writeFile(t, path, "old", 0o640)
+	testutil.WriteFile(t, path, "old", 0o640)
 	boom := errors.New("boom")
 	err := WriteFileAtomic(path, func(w io.Writer) error {
 		io.WriteString(w, "half of the new")
@@ -203,7 +163,7 @@ func TestWriteFileAtomicConcurrentReads(t *testing.T) {
 	path := d + "/data"
 	big := strings.Repeat("a", 1<<20)
 	small := strings.Repeat("b", 200<<10)
-	writeFile(t, path, big, 0o644)
+	testutil.WriteFile(t, path, big, 0o644)
 
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
@@ -252,10 +212,10 @@ func TestCopyFile(t *testing.T) {
 	t.Parallel()
 	d := t.TempDir()
 	data := strings.Repeat("x\x00y", 100000)
-	writeFile(t, d+"/src.bin", data, 0o750)
-	writeFile(t, d+"/setuid", "s", 0o711|fs.ModeSetuid)
-	writeFile(t, d+"/dst-existing", "old", 0o600)
-	symlink(t, "src.bin", d+"/srclink")
+	testutil.WriteFile(t, d+"/src.bin", data, 0o750)
+	testutil.WriteFile(t, d+"/setuid", "s", 0o711|fs.ModeSetuid)
+	testutil.WriteFile(t, d+"/dst-existing", "old", 0o600)
+	testutil.Symlink(t, "src.bin", d+"/srclink")
 	if err := os.Mkdir(d+"/dir", 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -304,8 +264,8 @@ func TestKeepsOldContent(t *testing.T) {
 	}
 	d := t.TempDir()
 	sub := d + "/ro"
-	writeFile(t, sub+"/f.txt", "old contents", 0o644)
-	writeFile(t, sub+"/src.txt", "copy source", 0o644)
+	testutil.WriteFile(t, sub+"/f.txt", "old contents", 0o644)
+	testutil.WriteFile(t, sub+"/src.txt", "copy source", 0o644)
 	if err := os.Chmod(sub, 0o555); err != nil {
 		t.Fatal(err)
 	}
