@@ -1,5 +1,5 @@
 // Package testutil builds the hazlua binary for tests that run it as users
-// do.
+// do, and makes the file fixtures several packages' tests share.
 package testutil
 
 import (
