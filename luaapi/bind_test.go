@@ -135,27 +135,7 @@ func TestBind(t *testing.T) {
 			wantErr: `test.lua:1: test: mutex: unknown key "sharde" (did you mean "shared"?; valid keys: name, shared)`},
 		{name: "nested wrong type", src: `bind("nested", {name = "m", shared = 1})`, wantErr: `test.lua:1: test: mutex: shared must be a boolean, not a number`},
 	}
-	L := newBindState(t)
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			got, err := evalLua(t, L, c.src)
-			if c.wantErr != "" {
-				if err == nil {
-					t.Fatalf("%s\nreturned %s, want error %q", c.src, got, c.wantErr)
-				}
-				if !strings.HasPrefix(err.Error(), c.wantErr) {
-					t.Fatalf("%s\nerror %q\nwant prefix %q", c.src, err, c.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("%s\nerror %v", c.src, err)
-			}
-			if got != c.want {
-				t.Fatalf("%s\ngot  %s\nwant %s", c.src, got, c.want)
-			}
-		})
-	}
+	runLeafCases(t, newBindState(t), cases)
 }
 
 // TestBindUndeclaredKey: reading a key the Options do not declare is a bug
