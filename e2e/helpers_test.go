@@ -919,29 +919,11 @@ func treeNames(names ...string) []string {
 	return out
 }
 
-// luaString renders s as a Lua string literal that reads back as exactly
-// the bytes of s: printable ASCII as is, every other byte as \ddd.
-func luaString(s string) string {
-	var b strings.Builder
-	b.Grow(len(s) + 2)
-	b.WriteByte('"')
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c < 0x7f && c != '"' && c != '\\' {
-			b.WriteByte(c)
-			continue
-		}
-		fmt.Fprintf(&b, "\\%03d", c)
-	}
-	b.WriteByte('"')
-	return b.String()
-}
-
 // luaList renders values as a Lua list of string literals.
 func luaList(values []string) string {
 	parts := make([]string, len(values))
 	for i, v := range values {
-		parts[i] = luaString(v)
+		parts[i] = testutil.LuaString(v)
 	}
 	return "{" + strings.Join(parts, ",\n") + "}"
 }

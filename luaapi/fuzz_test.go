@@ -24,29 +24,9 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/hazlua/hazlua/internal/testutil"
 	"github.com/hazlua/hazlua/proc"
 )
-
-// luaLiteral renders s as a Lua string literal that reads back as exactly
-// the bytes of s: printable ASCII as is, everything else as \ddd (always
-// three digits, so a following digit is not taken in).
-func luaLiteral(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c < 0x7f && c != '"' && c != '\\' {
-			b.WriteByte(c)
-			continue
-		}
-		b.WriteByte('\\')
-		b.WriteString(strconv.Itoa(int(c) / 100))
-		b.WriteString(strconv.Itoa(int(c) / 10 % 10))
-		b.WriteString(strconv.Itoa(int(c) % 10))
-	}
-	b.WriteByte('"')
-	return b.String()
-}
 
 // luaNumber renders f as a Lua expression with that value.
 func luaNumber(f float64) string {
@@ -66,7 +46,7 @@ func luaNumber(f float64) string {
 // positions, a numeric key and a fuzzed string key, values of every Lua
 // type, with strings prog, s1 and s2 and the number num.
 func spawnSource(prog, s1, s2 string, num float64, ops []byte) string {
-	strs := []string{luaLiteral(prog), luaLiteral(s1), luaLiteral(s2)}
+	strs := []string{testutil.LuaString(prog), testutil.LuaString(s1), testutil.LuaString(s2)}
 	values := []string{
 		strs[0], strs[1], strs[2], luaNumber(num), "true", "false", "nil",
 		"{" + strs[0] + ", " + strs[1] + ", " + luaNumber(num) + "}",                                            // a list
@@ -78,7 +58,7 @@ func spawnSource(prog, s1, s2 string, num float64, ops []byte) string {
 		"{[true] = 1}",
 		"io.stdout", // a userdata that is not a process
 		"{" + strs[1] + ", nil, " + strs[2] + "}", // a list with a hole
-		luaLiteral(strconv.FormatFloat(num, 'g', -1, 64) + "s"),
+		testutil.LuaString(strconv.FormatFloat(num, 'g', -1, 64) + "s"),
 		"{program = " + strs[0] + "}",
 	}
 	spawnKeys := spawnOptions.Keys()
