@@ -105,6 +105,10 @@ type Config struct {
 	// Script is the path of the script to run; its directory becomes the
 	// project root, and New changes the working directory there.
 	Script string
+	// Name is the program's name, which starts each of the run's own
+	// lines: the -v echo, the summary, the -l and -n notes ("hazlua:
+	// spawn: ..."). Empty: those lines have no prefix.
+	Name string
 	// InvocationDir is where hazlua started (after -C); "" means the
 	// working directory when New is called.
 	InvocationDir string
@@ -227,6 +231,14 @@ func unwrapPathError(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// prefix is what starts each of the run's own lines: "hazlua: ".
+func (rt *Runtime) prefix() string {
+	if rt.cfg.Name == "" {
+		return ""
+	}
+	return rt.cfg.Name + ": "
 }
 
 // Root returns the project root.

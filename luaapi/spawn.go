@@ -340,7 +340,7 @@ func (rt *Runtime) inherit(th *thread, st runner.Stream) (io.Writer, func()) {
 // echo prints what is about to start (-v).
 func (rt *Runtime) echo(stages []*stage) {
 	var b strings.Builder
-	b.WriteString("hazlua: spawn:")
+	b.WriteString(rt.prefix() + "spawn:")
 	for i, st := range stages {
 		if i > 0 {
 			b.WriteString(" |")

@@ -21,7 +21,7 @@ func (rt *Runtime) runTasks() error {
 	if len(targets) == 0 {
 		if !rt.graph.Has("default") {
 			if rt.cfg.DryRun {
-				fmt.Fprintln(rt.cfg.Stdout, "hazlua: no task named and no task \"default\": only the top level runs")
+				fmt.Fprintln(rt.cfg.Stdout, rt.prefix()+"no task named and no task \"default\": only the top level runs")
 			}
 			return nil
 		}
@@ -41,6 +41,7 @@ func (rt *Runtime) runTasks() error {
 	}
 	status := mode != runner.Raw && !rt.cfg.Quiet && term.IsTerminal(int(rt.cfg.Stderr.Fd()))
 	out := runner.NewOutput(rt.cfg.Stdout, rt.cfg.Stderr, mode, rt.cfg.Color, rt.cfg.Quiet, status)
+	out.SetName(rt.cfg.Name)
 	if status {
 		if w, _, err := term.GetSize(int(rt.cfg.Stderr.Fd())); err == nil {
 			out.SetStatusWidth(w)
@@ -89,7 +90,7 @@ func (rt *Runtime) runTasks() error {
 func (rt *Runtime) listTasks() {
 	tasks := rt.graph.Tasks()
 	if len(tasks) == 0 {
-		fmt.Fprintln(rt.cfg.Stdout, "hazlua: the script declares no task")
+		fmt.Fprintln(rt.cfg.Stdout, rt.prefix()+"the script declares no task")
 		return
 	}
 	width := 0

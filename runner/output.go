@@ -104,6 +104,7 @@ type Output struct {
 	err    error
 	onErr  func(error)
 	status statusLine
+	name   string // starts hazlua's own lines (SetName)
 }
 
 // NewOutput returns an Output writing to stdout and stderr (both non-nil)
@@ -117,6 +118,11 @@ func NewOutput(stdout, stderr *os.File, mode Mode, color, quiet, statusLine bool
 	o.status.width = defaultStatusWidth
 	return o
 }
+
+// SetName sets the program name that starts each of the Output's own
+// lines, the summary's: "hazlua" gives "hazlua: task x failed". Empty (the
+// default): the lines have no prefix. Call it before the run.
+func (o *Output) SetName(name string) { o.name = name }
 
 // Mode returns the output mode.
 func (o *Output) Mode() Mode {

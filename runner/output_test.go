@@ -22,7 +22,9 @@ import (
 func newTestOutput(t *testing.T, mode Mode, color, quiet, status bool) (o *Output, stdout, stderr *os.File) {
 	t.Helper()
 	stdout, stderr = tempFile(t, "stdout"), tempFile(t, "stderr")
-	return NewOutput(stdout, stderr, mode, color, quiet, status), stdout, stderr
+	o = NewOutput(stdout, stderr, mode, color, quiet, status)
+	o.SetName("hazlua")
+	return o, stdout, stderr
 }
 
 func TestPrefixedLinesNeverMix(t *testing.T) {

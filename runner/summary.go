@@ -13,7 +13,8 @@ import (
 // counted in one line.
 const maxNotRunListed = 20
 
-// Summary writes the end-of-run summary to hazlua's stderr: one entry per
+// Summary writes the end-of-run summary to stderr, each line starting
+// with the name SetName gave ("hazlua" in this example): one entry per
 // task that failed, timed out, was interrupted or cancelled (with the
 // position where it failed, its error and the last lines of its output),
 // one line per task that did not run (at most 20, then a count), and a
@@ -29,13 +30,18 @@ func (o *Output) Summary(r *Report) {
 	if o == nil || o.quiet || r == nil || r.Ran() == 0 {
 		return
 	}
-	b := appendSummary(nil, r, o.mode != Raw)
+	prefix := ""
+	if o.name != "" {
+		prefix = o.name + ": "
+	}
+	b := appendSummary(nil, r, o.mode != Raw, prefix)
 	o.mu.Lock()
 	o.emitLocked(Stderr, b)
 	o.mu.Unlock()
 }
 
-func appendSummary(b []byte, r *Report, tails bool) []byte {
+// appendSummary appends the summary of r, each line starting with prefix.
+func appendSummary(b []byte, r *Report, tails bool, prefix string) []byte {
 	buf := bytes.NewBuffer(b)
 	listed, hidden := 0, 0
 	for i := range r.Outcomes {
@@ -49,15 +55,15 @@ func appendSummary(b []byte, r *Report, tails bool) []byte {
 				continue
 			}
 			listed++
-			fmt.Fprintf(buf, "hazlua: task %s %s\n", oc.Task.Name, oc.Cause)
+			fmt.Fprintf(buf, "%stask %s %s\n", prefix, oc.Task.Name, oc.Cause)
 			continue
 		}
-		writeProblem(buf, oc, tails)
+		writeProblem(buf, oc, tails, prefix)
 	}
 	if hidden > 0 {
-		fmt.Fprintf(buf, "hazlua: ... and %d more not run\n", hidden)
+		fmt.Fprintf(buf, "%s... and %d more not run\n", prefix, hidden)
 	}
-	buf.WriteString("hazlua: ")
+	buf.WriteString(prefix)
 	fmt.Fprintf(buf, "%d succeeded", r.Count(Succeeded))
 	for _, s := range []Status{UpToDate, Failed, TimedOut, Interrupted, Cancelled, NotRun} {
 		if n := r.Count(s); n > 0 {
@@ -70,7 +76,7 @@ func appendSummary(b []byte, r *Report, tails bool) []byte {
 
 // writeProblem writes the entry of a task whose body ran and did not
 // succeed.
-func writeProblem(buf *bytes.Buffer, oc *Outcome, tails bool) {
+func writeProblem(buf *bytes.Buffer, oc *Outcome, tails bool, prefix string) {
 	name := oc.Task.Name
 	var detail string
 	switch oc.Status {
@@ -80,15 +86,15 @@ func writeProblem(buf *bytes.Buffer, oc *Outcome, tails bool) {
 			msg += ": " + locate(oc.Err, oc.Task)
 		}
 		lines := strings.Split(msg, "\n")
-		fmt.Fprintf(buf, "hazlua: task %s %s\n", name, lines[0])
+		fmt.Fprintf(buf, "%stask %s %s\n", prefix, name, lines[0])
 		for _, l := range lines[1:] {
 			fmt.Fprintf(buf, "  %s\n", l)
 		}
 	case TimedOut:
-		fmt.Fprintf(buf, "hazlua: task %s timed out after %v\n", name, oc.Task.Timeout)
+		fmt.Fprintf(buf, "%stask %s timed out after %v\n", prefix, name, oc.Task.Timeout)
 		detail = errDetail(oc)
 	default: // Interrupted, Cancelled
-		fmt.Fprintf(buf, "hazlua: task %s %s\n", name, oc.Cause)
+		fmt.Fprintf(buf, "%stask %s %s\n", prefix, name, oc.Cause)
 		detail = errDetail(oc)
 	}
 	if detail != "" {

@@ -97,7 +97,7 @@ func TestSummaryCapsNotRun(t *testing.T) {
 		r.Outcomes = append(r.Outcomes, Outcome{Task: &Task{Name: fmt.Sprintf("d%d", i)}, Status: NotRun,
 			Cause: "not run (dependency root failed)"})
 	}
-	got := string(appendSummary(nil, r, true))
+	got := string(appendSummary(nil, r, true, "hazlua: "))
 	if n := strings.Count(got, "not run (dependency root failed)"); n != maxNotRunListed {
 		t.Errorf("%d not-run lines, want %d", n, maxNotRunListed)
 	}

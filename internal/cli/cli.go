@@ -66,6 +66,7 @@ func Main(args []string, stdin, stdout, stderr *os.File) int {
 
 	rt, err := luaapi.New(luaapi.Config{
 		Script:    script,
+		Name:      "hazlua",
 		Args:      opts.scriptArgs,
 		Tasks:     tasks,
 		Jobs:      opts.jobs,
