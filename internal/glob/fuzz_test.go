@@ -244,6 +244,32 @@ func FuzzGlob(f *testing.F) {
 			if refMatch(p) && !slices.Contains(got, p) {
 				t.Fatalf("Expand(%q) = %q, missing %q, which the reference matches", pattern, got, p)
 			}
+			// Match decides without the file system what Expand found
+			// (a trailing "/" needs the file system: skipped), except
+			// that a trailing "**" also matches its prefix, which Expand
+			// returns only when it is a directory.
+			if slices.ContainsFunc(alts, func(a string) bool { return strings.HasSuffix(a, "/") }) {
+				continue
+			}
+			if m := Match(pattern, p); m != slices.Contains(got, p) && !(m && trailingStarStar(alts) && !isDir(p)) {
+				t.Fatalf("Match(%q, %q) = %v, but Expand returned %q", pattern, p, m, got)
+			}
 		}
 	})
+}
+
+// trailingStarStar reports whether a brace alternative's last segment is
+// "**".
+func trailingStarStar(alts []string) bool {
+	return slices.ContainsFunc(alts, func(a string) bool {
+		segs, _, _, err := compile(a)
+		return err == nil && len(segs) > 0 && segs[len(segs)-1].kind == segStarStar
+	})
+}
+
+// isDir reports whether p is a directory, not a symlink to one (wildcards
+// do not descend into those).
+func isDir(p string) bool {
+	fi, err := os.Lstat(p)
+	return err == nil && fi.IsDir()
 }

@@ -428,3 +428,94 @@ func Check(patterns []string) error {
 	}
 	return nil
 }
+
+// Match reports whether name, a slash-separated path, matches pattern as
+// Expand would match it, without looking at the file system: the same
+// segments, braces, `**` and dot rule. Whether name is a directory is not
+// known here: a trailing "/" in the pattern is ignored, and a trailing
+// `**` matches its prefix ("build/**" matches "build"), which Expand
+// returns only when it is a directory. A malformed pattern matches
+// nothing.
+func Match(pattern, name string) bool {
+	alts, err := expandBraces(pattern)
+	if err != nil {
+		return false
+	}
+	abs := strings.HasPrefix(name, "/")
+	var parts []string
+	for s := range strings.SplitSeq(name, "/") {
+		if s != "" && s != "." {
+			parts = append(parts, s)
+		}
+	}
+	for _, alt := range alts {
+		segs, _, pabs, err := compile(alt)
+		if err == nil && pabs == abs && matchSegs(segs, parts, true) {
+			return true
+		}
+	}
+	return false
+}
+
+// matchSegs matches segs against the path segments parts; root says no
+// segment has been consumed yet (a trailing `**` matches its prefix only
+// when that prefix is not the starting point, as in Expand).
+func matchSegs(segs []segment, parts []string, root bool) bool {
+	if len(segs) == 0 {
+		return len(parts) == 0
+	}
+	seg := segs[0]
+	switch seg.kind {
+	case segLiteral:
+		return len(parts) > 0 && parts[0] == seg.lit && matchSegs(segs[1:], parts[1:], false)
+	case segWild:
+		if len(parts) == 0 || parts[0][0] == '.' && !seg.dot {
+			return false
+		}
+		ok, _ := filepath.Match(seg.pat, parts[0])
+		return ok && matchSegs(segs[1:], parts[1:], false)
+	}
+	// segStarStar
+	if len(segs) == 1 {
+		if len(parts) == 0 {
+			return !root
+		}
+		for _, p := range parts {
+			if p[0] == '.' {
+				return false
+			}
+		}
+		return true
+	}
+	if matchSegs(segs[1:], parts, root) {
+		return true
+	}
+	return len(parts) > 0 && parts[0][0] != '.' && matchSegs(segs, parts[1:], false)
+}
+
+// Literal reports whether pattern has no wildcards and no braces, and if
+// so returns the one path it can match, cleaned ("./a//b/" is "a/b").
+func Literal(pattern string) (string, bool) {
+	if strings.ContainsAny(pattern, "{") {
+		return "", false
+	}
+	segs, _, abs, err := compile(pattern)
+	if err != nil {
+		return "", false
+	}
+	parts := make([]string, 0, len(segs))
+	for _, s := range segs {
+		if s.kind != segLiteral {
+			return "", false
+		}
+		parts = append(parts, s.lit)
+	}
+	p := strings.Join(parts, "/")
+	if abs {
+		p = "/" + p
+	}
+	if p == "" {
+		p = "."
+	}
+	return p, true
+}

@@ -133,3 +133,47 @@ func TestExpandBraces(t *testing.T) {
 		}
 	}
 }
+
+func TestMatchAndLiteral(t *testing.T) {
+	for _, c := range []struct {
+		pattern, name string
+		want          bool
+	}{
+		{"src/*.c", "src/a.c", true},
+		{"src/*.c", "src/sub/a.c", false},
+		{"src/*.c", "src/.a.c", false},
+		{"src/.*", "src/.a.c", true},
+		{"**/*.o", "a.o", true},
+		{"**/*.o", "x/y/a.o", true},
+		{"**/*.o", "x/.y/a.o", false},
+		{"build/**", "build", true},
+		{"build/**", "build/x/y", true},
+		{"**", "", false},
+		{"{a,b}/c", "b/c", true},
+		{"./out//app", "out/app", true},
+		{"out/app", "out/app2", false},
+		{"[", "[", false},
+		{"/abs/*", "/abs/x", true},
+		{"/abs/*", "abs/x", false},
+	} {
+		if got := Match(c.pattern, c.name); got != c.want {
+			t.Errorf("Match(%q, %q) = %v, want %v", c.pattern, c.name, got, c.want)
+		}
+	}
+	for _, c := range []struct {
+		pattern, lit string
+		ok           bool
+	}{
+		{"out/app", "out/app", true},
+		{"./out//app/", "out/app", true},
+		{`we\*ird`, "we*ird", true},
+		{"out/*.o", "", false},
+		{"{a,b}", "", false},
+		{"/abs/x", "/abs/x", true},
+	} {
+		lit, ok := Literal(c.pattern)
+		if lit != c.lit || ok != c.ok {
+			t.Errorf("Literal(%q) = %q, %v; want %q, %v", c.pattern, lit, ok, c.lit, c.ok)
+		}
+	}
+}
