@@ -1,19 +1,13 @@
 package fingerprint
 
 import (
-	"bufio"
-	"bytes"
-	"crypto/sha256"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
-	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
-
-	"github.com/hazlua/hazlua/internal/fsutil"
 )
 
 // DefaultGranularity is the timestamp granularity an Index assumes: a
@@ -64,11 +58,10 @@ type Index struct {
 	// DefaultGranularity.
 	Granularity time.Duration
 
-	dir     string
-	mu      sync.Mutex
-	entries map[string]entry
-	dirty   bool
-	stats   Stats
+	dir    string
+	t      *table[entry]
+	hits   atomic.Int64
+	hashed atomic.Int64
 }
 
 // Stats counts what Lookups did.
@@ -77,53 +70,66 @@ type Stats struct {
 	Hashed int // files read and hashed
 }
 
+// indexFormat is the index file's format.
+var indexFormat = tableFormat[entry]{
+	magic: indexMagic,
+	what:  "a stat index",
+	size:  6*8 + len(Sum{}),
+	enc: func(e *encoder, x entry) {
+		e.u64(uint64(x.Size))
+		e.u64(uint64(x.Mtime))
+		e.u64(uint64(x.Ctime))
+		e.u64(x.Ino)
+		e.u64(uint64(x.Mode))
+		e.u64(uint64(x.Checked))
+		e.sum(x.Hash)
+	},
+	dec: func(d *decoder) (x entry) {
+		x.Size = int64(d.u64())
+		x.Mtime = int64(d.u64())
+		x.Ctime = int64(d.u64())
+		x.Ino = d.u64()
+		x.Mode = uint32(d.u64())
+		x.Checked = int64(d.u64())
+		x.Hash = d.sum()
+		return x
+	},
+}
+
 // LoadIndex reads the index kept in dir (its file dir/stat). A missing
 // file gives an empty index and no error; an unreadable, truncated,
 // corrupt or foreign-version file gives an empty, usable index and an
 // error wrapping ErrCorruptIndex, for the caller to print as one warning.
 func LoadIndex(dir string) (*Index, error) {
-	ix := &Index{Granularity: DefaultGranularity, dir: dir, entries: map[string]entry{}}
-	data, err := os.ReadFile(filepath.Join(dir, indexFile))
-	if errors.Is(err, os.ErrNotExist) {
-		return ix, nil
+	t, err := loadTable(filepath.Join(dir, indexFile), indexFormat)
+	ix := &Index{Granularity: DefaultGranularity, dir: dir, t: t}
+	if err != nil {
+		return ix, fmt.Errorf("%w: %v", ErrCorruptIndex, err)
 	}
-	if err == nil {
-		var m map[string]entry
-		if m, err = decodeIndex(data); err == nil {
-			ix.entries = m
-			return ix, nil
-		}
-	}
-	return ix, fmt.Errorf("%w: %s: %v", ErrCorruptIndex, filepath.Join(dir, indexFile), err)
+	return ix, nil
 }
 
 // Lookup returns the content hash of the file at path, from the index
 // when its stat says it is unchanged and it is not racily clean, else by
 // reading it (and recording the new entry). A file that cannot be read is
-// dropped from the index and its error returned.
+// dropped from the index and its error returned; a directory is an
+// *fs.PathError wrapping syscall.EISDIR, found by the stat alone.
 func (ix *Index) Lookup(path string) (Sum, error) {
 	st, err := statPath(path)
-	ix.mu.Lock()
-	e, ok := ix.entries[path]
-	if err == nil && ok && e.fileStat == st && st.Mtime < e.Checked-int64(ix.Granularity) {
-		ix.stats.Hits++
-		ix.mu.Unlock()
+	if err == nil && st.isDir() {
+		return Sum{}, &os.PathError{Op: "read", Path: path, Err: syscall.EISDIR}
+	}
+	if e, ok := ix.t.get(path); err == nil && ok && e.fileStat == st && st.Mtime < e.Checked-int64(ix.Granularity) {
+		ix.hits.Add(1)
 		return e.Hash, nil
 	}
-	ix.mu.Unlock()
-	e, err = hashEntry(path)
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
+	e, err := hashEntry(path)
 	if err != nil {
-		if _, ok := ix.entries[path]; ok {
-			delete(ix.entries, path)
-			ix.dirty = true
-		}
+		ix.t.drop(path)
 		return Sum{}, err
 	}
-	ix.stats.Hashed++
-	ix.entries[path] = e
-	ix.dirty = true
+	ix.hashed.Add(1)
+	ix.t.set(path, e)
 	return e.Hash, nil
 }
 
@@ -148,109 +154,21 @@ func hashEntry(path string) (entry, error) {
 	return entry{fileStat: st, Checked: checked, Hash: sum}, nil
 }
 
+// Dirty reports whether Lookups changed the index since it was loaded or
+// last saved.
+func (ix *Index) Dirty() bool { return ix.t.dirty() }
+
 // Stats returns the counts of Lookups so far.
 func (ix *Index) Stats() Stats {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
-	return ix.stats
+	return Stats{Hits: int(ix.hits.Load()), Hashed: int(ix.hashed.Load())}
 }
 
 // Save writes the index to its directory (created if need be) when a
 // Lookup changed it, atomically: a concurrent reader or a second process
-// saving at once sees a whole file, its own or the other's.
-func (ix *Index) Save() error {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
-	if !ix.dirty {
-		return nil
-	}
-	if err := os.MkdirAll(ix.dir, 0o755); err != nil {
-		return err
-	}
-	err := fsutil.WriteFileAtomic(filepath.Join(ix.dir, indexFile), func(w io.Writer) error {
-		_, err := w.Write(encodeIndex(ix.entries))
-		return err
-	})
-	if err == nil {
-		ix.dirty = false
-	}
-	return err
-}
-
-// encodeIndex serialises entries: indexMagic, a count, each entry as a
-// length-prefixed path and fixed-size fields, then the SHA-256 of all
-// that, so truncation and corruption are detected.
-func encodeIndex(entries map[string]entry) []byte {
-	var b bytes.Buffer
-	w := bufio.NewWriter(&b)
-	w.WriteString(indexMagic)
-	u := func(x uint64) { w.Write(binary.BigEndian.AppendUint64(nil, x)) }
-	u(uint64(len(entries)))
-	for p, e := range entries {
-		u(uint64(len(p)))
-		w.WriteString(p)
-		u(uint64(e.Size))
-		u(uint64(e.Mtime))
-		u(uint64(e.Ctime))
-		u(e.Ino)
-		u(uint64(e.Mode))
-		u(uint64(e.Checked))
-		w.Write(e.Hash[:])
-	}
-	w.Flush()
-	sum := sha256.Sum256(b.Bytes())
-	b.Write(sum[:])
-	return b.Bytes()
-}
-
-// decodeIndex is the inverse of encodeIndex; it fails, never panics, on
-// any malformed input.
-func decodeIndex(data []byte) (map[string]entry, error) {
-	if len(data) < len(indexMagic)+8+sha256.Size || string(data[:len(indexMagic)]) != indexMagic {
-		return nil, errors.New("not a stat index of this version")
-	}
-	body, tail := data[:len(data)-sha256.Size], data[len(data)-sha256.Size:]
-	if sum := sha256.Sum256(body); !bytes.Equal(sum[:], tail) {
-		return nil, errors.New("checksum mismatch")
-	}
-	r := body[len(indexMagic):]
-	short := errors.New("truncated")
-	u := func() (uint64, bool) {
-		if len(r) < 8 {
-			return 0, false
-		}
-		x := binary.BigEndian.Uint64(r)
-		r = r[8:]
-		return x, true
-	}
-	n, ok := u()
-	if !ok || n > uint64(len(r)) {
-		return nil, short
-	}
-	m := make(map[string]entry, n)
-	for range n {
-		l, ok := u()
-		if !ok || l > uint64(len(r)) {
-			return nil, short
-		}
-		p := string(r[:l])
-		r = r[l:]
-		var f [6]uint64
-		for i := range f {
-			if f[i], ok = u(); !ok {
-				return nil, short
-			}
-		}
-		if len(r) < sha256.Size {
-			return nil, short
-		}
-		e := entry{fileStat: fileStat{Size: int64(f[0]), Mtime: int64(f[1]), Ctime: int64(f[2]), Ino: f[3], Mode: uint32(f[4])}, Checked: int64(f[5])}
-		copy(e.Hash[:], r)
-		r = r[sha256.Size:]
-		m[p] = e
-	}
-	if len(r) != 0 {
-		return nil, errors.New("trailing bytes")
-	}
-	return m, nil
-}
+// saving at once sees a whole file, its own or the other's. It merges:
+// the file as it is now on disk (another process may have saved since
+// LoadIndex) with the entries this Index set or dropped over it. Callers
+// that must not lose another process's entries hold a lock across Save
+// (fsutil.Lock); without one, the last saver's merge wins, which costs a
+// rehash, never a wrong hash.
+func (ix *Index) Save() error { return ix.t.save() }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -122,12 +123,12 @@ func TestIndexRacilyClean(t *testing.T) {
 				t.Fatal(err)
 			}
 			now, _ := statPath(f)
-			e := ix.entries[f]
+			e := ix.t.entries[f]
 			e.fileStat = now
 			if !racy {
 				e.Checked = now.Mtime + 2*int64(ix.Granularity)
 			}
-			ix.entries[f] = e
+			ix.t.entries[f] = e
 			got, err := ix.Lookup(f)
 			if err != nil {
 				t.Fatal(err)
@@ -198,7 +199,7 @@ func TestIndexMissingFileDropped(t *testing.T) {
 	if _, err := ix.Lookup(f); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("Lookup of a removed file: err = %v", err)
 	}
-	if _, ok := ix.entries[f]; ok {
+	if _, ok := ix.t.entries[f]; ok {
 		t.Error("entry of a removed file kept")
 	}
 }
@@ -235,5 +236,59 @@ func TestIndexConcurrentSaves(t *testing.T) {
 	left, _ := filepath.Glob(filepath.Join(idx, ".*haz-tmp*"))
 	if len(left) > 0 {
 		t.Errorf("temporary files left: %v", left)
+	}
+}
+
+// TestIndexSaveMerges: two indexes loaded from one directory, each
+// hashing other files, both save: the file keeps both sets, and a path one
+// of them dropped is gone.
+func TestIndexSaveMerges(t *testing.T) {
+	dir := t.TempDir()
+	a, b, c := filepath.Join(dir, "a"), filepath.Join(dir, "b"), filepath.Join(dir, "c")
+	for _, f := range []string{a, b, c} {
+		writeOld(t, f, f)
+	}
+	idx := filepath.Join(dir, "index")
+	first, _ := LoadIndex(idx)
+	lookup(t, first, c)
+	if err := first.Save(); err != nil {
+		t.Fatal(err)
+	}
+	one, _ := LoadIndex(idx)
+	two, _ := LoadIndex(idx)
+	lookup(t, one, a)
+	lookup(t, two, b)
+	os.Remove(c)
+	if _, err := two.Lookup(c); err == nil {
+		t.Fatal("Lookup of a removed file succeeded")
+	}
+	if err := one.Save(); err != nil {
+		t.Fatal(err)
+	}
+	if err := two.Save(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := LoadIndex(idx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{a, b} {
+		if s := lookup(t, got, f); s.Hits != 1 {
+			t.Errorf("%s after both saves: %+v, want a hit (entry kept)", f, s)
+		}
+	}
+	if _, ok := got.t.entries[c]; ok {
+		t.Errorf("entry of %s, dropped by one index, came back", c)
+	}
+}
+
+func TestIndexDirectory(t *testing.T) {
+	dir := t.TempDir()
+	ix, _ := LoadIndex(filepath.Join(dir, "index"))
+	if _, err := ix.Lookup(dir); !errors.Is(err, syscall.EISDIR) {
+		t.Errorf("Lookup(directory): err = %v, want EISDIR", err)
+	}
+	if s := ix.Stats(); s.Hashed != 0 {
+		t.Errorf("a directory was hashed: %+v", s)
 	}
 }

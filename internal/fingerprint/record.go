@@ -2,7 +2,6 @@ package fingerprint
 
 import (
 	"cmp"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,7 +11,7 @@ import (
 // Version is the format of Record and of its serialisation. Changing what
 // goes into a fingerprint, or how, must bump it, so that old records are
 // misses rather than wrong hits.
-const Version = 1
+const Version = 2
 
 // prefix starts every serialisation; it carries Version.
 var prefix = fmt.Sprintf("hazlua fingerprint v%d\x00", Version)
@@ -24,13 +23,18 @@ type Record struct {
 	Version    int         `json:"version"`
 	Definition Definition  `json:"definition"`
 	Inputs     []File      `json:"inputs"`      // any order; Sum sorts by Path
-	DepOutputs []DepOutput `json:"dep_outputs"` // any order; Sum sorts by Task, Path
+	DepOutputs []DepOutput `json:"dep_outputs"` // any order; Sum sorts by Path, Task
 	Env        []EnvVar    `json:"env"`         // any order; Sum sorts by Name
+	// Outputs are the task's outputs after its success, sorted by Path:
+	// not part of Sum (they are the result, not the cause), compared by
+	// DiffOutputs.
+	Outputs []File `json:"outputs,omitempty"`
 }
 
 // Definition is what the build script says of a task. Lists keep the
 // order the script gave (pattern order can matter).
 type Definition struct {
+	Name    string   `json:"name"`
 	Deps    []string `json:"deps"`
 	Inputs  []string `json:"inputs"`
 	Outputs []string `json:"outputs"`
@@ -77,14 +81,22 @@ func ParseRecord(data []byte) (*Record, error) {
 	return &r, nil
 }
 
-// normalised returns copies of r's unordered parts, sorted.
+// normalised returns r's unordered parts sorted: themselves when they are
+// (inputs come sorted from the glob), else sorted copies.
 func (r *Record) normalised() (in []File, deps []DepOutput, env []EnvVar) {
-	in = slices.SortedFunc(slices.Values(r.Inputs), func(a, b File) int { return cmp.Compare(a.Path, b.Path) })
-	deps = slices.SortedFunc(slices.Values(r.DepOutputs), func(a, b DepOutput) int {
-		return cmp.Or(cmp.Compare(a.Task, b.Task), cmp.Compare(a.Path, b.Path))
-	})
-	env = slices.SortedFunc(slices.Values(r.Env), func(a, b EnvVar) int { return cmp.Compare(a.Name, b.Name) })
-	return in, deps, env
+	return sortedCopy(r.Inputs, func(a, b File) int { return cmp.Compare(a.Path, b.Path) }),
+		sortedCopy(r.DepOutputs, func(a, b DepOutput) int {
+			return cmp.Or(cmp.Compare(a.Path, b.Path), cmp.Compare(a.Task, b.Task))
+		}),
+		sortedCopy(r.Env, func(a, b EnvVar) int { return cmp.Compare(a.Name, b.Name) })
+}
+
+// sortedCopy returns s if it is sorted by cmp, else a sorted copy.
+func sortedCopy[T any](s []T, cmp func(a, b T) int) []T {
+	if slices.IsSortedFunc(s, cmp) {
+		return s
+	}
+	return slices.SortedFunc(slices.Values(s), cmp)
 }
 
 // Sum is the fingerprint: one hash of the canonical serialisation of r.
@@ -93,57 +105,56 @@ func (r *Record) normalised() (in []File, deps []DepOutput, env []EnvVar) {
 // bytes, so no two different records serialise alike. The order in which
 // inputs, dependency outputs and env variables were given does not count.
 func (r *Record) Sum() Sum {
-	h := NewHasher()
-	w := func(b []byte) { h.Write(b) }
-	n := func(x int) { w(binary.BigEndian.AppendUint64(nil, uint64(x))) }
-	s := func(x string) { n(len(x)); w([]byte(x)) }
-	list := func(tag byte, xs []string) {
-		w([]byte{tag})
-		n(len(xs))
-		for _, x := range xs {
-			s(x)
-		}
-	}
-	w([]byte(prefix))
 	d := r.Definition
-	list('d', d.Deps)
-	list('i', d.Inputs)
-	list('o', d.Outputs)
-	list('k', []string{d.Key})
-	list('r', []string{d.Run})
 	in, deps, env := r.normalised()
-	w([]byte{'I'})
-	n(len(in))
-	for _, f := range in {
-		s(f.Path)
-		w(f.Hash[:])
-	}
-	w([]byte{'D'})
-	n(len(deps))
-	for _, o := range deps {
-		s(o.Task)
-		s(o.Path)
-		w(o.Hash[:])
-	}
-	w([]byte{'E'})
-	n(len(env))
-	for _, e := range env {
-		s(e.Name)
-		if e.Set {
-			w([]byte{1})
-			s(e.Value)
-		} else {
-			w([]byte{0})
+	e := newEncoder(prefix, len(d.Run)+len(in)*80+len(deps)*100)
+	tag := func(t byte) { e.b = append(e.b, t) }
+	list := func(t byte, xs ...string) {
+		tag(t)
+		e.u64(uint64(len(xs)))
+		for _, x := range xs {
+			e.str(x)
 		}
 	}
-	return h.Sum()
+	list('n', d.Name)
+	list('d', d.Deps...)
+	list('i', d.Inputs...)
+	list('o', d.Outputs...)
+	list('k', d.Key)
+	list('r', d.Run)
+	tag('I')
+	e.u64(uint64(len(in)))
+	for _, f := range in {
+		e.str(f.Path)
+		e.sum(f.Hash)
+	}
+	tag('D')
+	e.u64(uint64(len(deps)))
+	for _, o := range deps {
+		e.str(o.Task)
+		e.str(o.Path)
+		e.sum(o.Hash)
+	}
+	tag('E')
+	e.u64(uint64(len(env)))
+	for _, v := range env {
+		e.str(v.Name)
+		if v.Set {
+			tag(1)
+			e.str(v.Value)
+		} else {
+			tag(0)
+		}
+	}
+	return HashBytes(e.b)
 }
 
 // Diff names the first difference between the record of the last success
 // (old, nil when the task never ran) and the current one, in the words
 // --explain uses: "never ran", "definition changed", "input src/a.c
 // changed", "input src/b.c added", "input src/b.c removed", "dependency
-// output gen:build/x changed" (also added, removed), "env CC changed".
+// output build/x.h changed" (also added, removed: outputs are unique to
+// their task), "env CC changed".
 // Sections are compared in that order. It returns "" when Sum would be
 // equal.
 func Diff(old, new *Record) string {
@@ -162,12 +173,34 @@ func Diff(old, new *Record) string {
 		func(a, b File) bool { return a.Hash == b.Hash }); d != "" {
 		return d
 	}
-	if d := diffSorted("dependency output ", od, nd, func(o DepOutput) string { return o.Task + ":" + o.Path },
+	if d := diffSorted("dependency output ", od, nd, func(o DepOutput) string { return o.Path },
 		func(a, b DepOutput) bool { return a.Hash == b.Hash }); d != "" {
 		return d
 	}
 	return diffSorted("env ", oe, ne, func(e EnvVar) string { return e.Name },
 		func(a, b EnvVar) bool { return a == b })
+}
+
+// DiffOutputs names the first difference between the outputs recorded
+// after the last success and the outputs found now (both sorted by Path):
+// "output build/app missing", "output build/app changed since the last
+// run" (also for an output that was not there). It returns "" when they
+// are the same.
+func DiffOutputs(old, now []File) string {
+	i, j := 0, 0
+	for i < len(old) || j < len(now) {
+		switch {
+		case j == len(now) || i < len(old) && old[i].Path < now[j].Path:
+			return "output " + old[i].Path + " missing"
+		case i == len(old) || now[j].Path < old[i].Path:
+			return "output " + now[j].Path + " changed since the last run"
+		case old[i].Hash != now[j].Hash:
+			return "output " + now[j].Path + " changed since the last run"
+		}
+		i++
+		j++
+	}
+	return ""
 }
 
 // diffSorted walks two lists sorted by key and names the first key
@@ -191,6 +224,6 @@ func diffSorted[T any](what string, old, new []T, key func(T) string, same func(
 
 // equalDefinition reports whether two definitions are the same.
 func equalDefinition(a, b Definition) bool {
-	return slices.Equal(a.Deps, b.Deps) && slices.Equal(a.Inputs, b.Inputs) &&
+	return a.Name == b.Name && slices.Equal(a.Deps, b.Deps) && slices.Equal(a.Inputs, b.Inputs) &&
 		slices.Equal(a.Outputs, b.Outputs) && a.Key == b.Key && a.Run == b.Run
 }

@@ -9,7 +9,7 @@ import (
 func base() *Record {
 	return &Record{
 		Version:    Version,
-		Definition: Definition{Deps: []string{"gen"}, Inputs: []string{"src/*.c"}, Outputs: []string{"build/app"}, Key: "cc 13", Run: "function() end"},
+		Definition: Definition{Name: "link", Deps: []string{"gen"}, Inputs: []string{"src/*.c"}, Outputs: []string{"build/app"}, Key: "cc 13", Run: "function() end"},
 		Inputs:     []File{{"src/a.c", HashBytes([]byte("a"))}, {"src/b.c", HashBytes([]byte("b"))}},
 		DepOutputs: []DepOutput{{"gen", "gen/x.h", HashBytes([]byte("x"))}},
 		Env:        []EnvVar{{"CC", "cc", true}, {"CFLAGS", "", true}},
@@ -21,6 +21,8 @@ func TestSumDistinguishes(t *testing.T) {
 		name string
 		edit func(r *Record)
 	}{
+		{"name", func(r *Record) { r.Definition.Name = "link2" }},
+		{"byte moved between name and deps", func(r *Record) { r.Definition.Name, r.Definition.Deps = "linkg", []string{"en"} }},
 		{"byte moved between key and run", func(r *Record) { r.Definition.Key, r.Definition.Run = "cc 1", "3function() end" }},
 		{"byte moved between deps and inputs", func(r *Record) { r.Definition.Deps, r.Definition.Inputs = []string{"ge"}, []string{"nsrc/*.c"} }},
 		{"pattern moved to outputs", func(r *Record) {
@@ -64,11 +66,12 @@ func TestDiff(t *testing.T) {
 		edit func(r *Record)
 	}{
 		{"definition changed", func(r *Record) { r.Definition.Run = "function() print(1) end" }},
+		{"definition changed", func(r *Record) { r.Definition.Name = "other" }},
 		{"input src/a.c changed", func(r *Record) { r.Inputs[0].Hash[0] ^= 1 }},
 		{"input src/b.c removed", func(r *Record) { r.Inputs = r.Inputs[:1] }},
 		{"input src/c.c added", func(r *Record) { r.Inputs = append(r.Inputs, File{"src/c.c", Sum{}}) }},
 		{"input src/0.c added", func(r *Record) { r.Inputs = append(r.Inputs, File{"src/0.c", Sum{}}) }},
-		{"dependency output gen:gen/x.h changed", func(r *Record) { r.DepOutputs[0].Hash[0] ^= 1 }},
+		{"dependency output gen/x.h changed", func(r *Record) { r.DepOutputs[0].Hash[0] ^= 1 }},
 		{"env CC changed", func(r *Record) { r.Env[0].Value = "gcc" }},
 		{"env CFLAGS changed", func(r *Record) { r.Env[1].Set = false }},
 		{"env LDFLAGS added", func(r *Record) { r.Env = append(r.Env, EnvVar{Name: "LDFLAGS"}) }},
@@ -110,5 +113,29 @@ func TestRecordJSON(t *testing.T) {
 		if _, err := ParseRecord([]byte(bad)); err == nil {
 			t.Errorf("ParseRecord(%q) succeeded", bad)
 		}
+	}
+}
+
+func TestDiffOutputs(t *testing.T) {
+	a, b, c := HashBytes([]byte("a")), HashBytes([]byte("b")), HashBytes([]byte("c"))
+	old := []File{{"build/app", a}, {"build/lib.a", b}}
+	tests := []struct {
+		now  []File
+		want string
+	}{
+		{[]File{{"build/app", a}, {"build/lib.a", b}}, ""},
+		{[]File{{"build/app", a}}, "output build/lib.a missing"},
+		{[]File{{"build/lib.a", b}}, "output build/app missing"},
+		{[]File{{"build/app", c}, {"build/lib.a", b}}, "output build/app changed since the last run"},
+		{[]File{{"build/app", a}, {"build/extra", c}, {"build/lib.a", b}}, "output build/extra changed since the last run"},
+		{nil, "output build/app missing"},
+	}
+	for _, tt := range tests {
+		if got := DiffOutputs(old, tt.now); got != tt.want {
+			t.Errorf("DiffOutputs(%v) = %q, want %q", tt.now, got, tt.want)
+		}
+	}
+	if got := DiffOutputs(nil, []File{{"x", a}}); got != "output x changed since the last run" {
+		t.Errorf("DiffOutputs(nil, x) = %q", got)
 	}
 }

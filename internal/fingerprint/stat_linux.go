@@ -27,3 +27,6 @@ func statFile(f *os.File) (fileStat, error) {
 func fromStat(st *syscall.Stat_t) fileStat {
 	return fileStat{Size: st.Size, Mtime: st.Mtim.Nano(), Ctime: st.Ctim.Nano(), Ino: st.Ino, Mode: st.Mode}
 }
+
+// isDir reports whether the stat is a directory's.
+func (st fileStat) isDir() bool { return st.Mode&syscall.S_IFMT == syscall.S_IFDIR }

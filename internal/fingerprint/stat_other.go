@@ -16,3 +16,6 @@ func statPath(path string) (fileStat, error) {
 
 // statFile stats an open file.
 func statFile(f *os.File) (fileStat, error) { return statPath(f.Name()) }
+
+// isDir reports whether the stat is a directory's.
+func (st fileStat) isDir() bool { return os.FileMode(st.Mode).IsDir() }
