@@ -12,8 +12,10 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/hazlua/hazlua/internal/testutil"
 )
@@ -315,4 +317,83 @@ func rerunUnprivileged(t *testing.T) bool {
 	}
 	t.Logf("reran as uid 65534:\n%s", out)
 	return true
+}
+
+// TestLock: an exclusive lock waits for a shared one (and the other way
+// round); shared locks share. Each wait is observed by a goroutine that
+// cannot take the lock until the holder releases it.
+func TestLock(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "lock")
+	for _, tt := range []struct {
+		name           string
+		first, second  bool // shared?
+		secondMustWait bool
+	}{
+		{"exclusive then exclusive", false, false, true},
+		{"shared then exclusive", true, false, true},
+		{"exclusive then shared", false, true, true},
+		{"shared then shared", true, true, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			unlock, err := Lock(path, tt.first)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var released atomic.Bool
+			got := make(chan bool)
+			go func() {
+				u, err := Lock(path, tt.second)
+				if err != nil {
+					t.Error(err)
+					got <- false
+					return
+				}
+				got <- released.Load()
+				u()
+			}()
+			if !tt.secondMustWait {
+				if afterRelease := <-got; afterRelease {
+					t.Error("second lock granted only after the first was released")
+				}
+				unlock()
+				return
+			}
+			select {
+			case <-got:
+				t.Fatal("second lock granted while the first is held")
+			case <-time.After(50 * time.Millisecond):
+			}
+			released.Store(true)
+			unlock()
+			if afterRelease := <-got; !afterRelease {
+				t.Error("second lock granted before the release")
+			}
+		})
+	}
+}
+
+// TestTryLock: TryLock fails while another file holds the lock, converts
+// a lock its own file holds alone, and succeeds once the other is gone.
+func TestTryLock(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "lock")
+	a, err := OpenLock(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, _ := OpenLock(path)
+	defer b.Close()
+	if err := a.Lock(true); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := b.TryLock(); ok || err != nil {
+		t.Errorf("TryLock while another holds a shared lock: %v, %v", ok, err)
+	}
+	if ok, err := a.TryLock(); !ok || err != nil {
+		t.Errorf("TryLock converting its own shared lock: %v, %v", ok, err)
+	}
+	a.Close()
+	if ok, err := b.TryLock(); !ok || err != nil {
+		t.Errorf("TryLock after the holder closed: %v, %v", ok, err)
+	}
 }
