@@ -273,3 +273,35 @@ func isDir(p string) bool {
 	fi, err := os.Lstat(p)
 	return err == nil && fi.IsDir()
 }
+
+// FuzzLiteral: Literal's fast path for clean patterns agrees with the
+// compiled segments.
+func FuzzLiteral(f *testing.F) {
+	for _, p := range []string{"a", "a/b", "./a", "a//b", "a/./b", "a/", "/", ".", "/a/b", "a/..", `a\*`, "a*", "{a}", "a/."} {
+		f.Add(p)
+	}
+	f.Fuzz(func(t *testing.T, p string) {
+		got, ok := Literal(p)
+		segs, _, abs, err := compile(p)
+		want, wantOK := "", err == nil && !strings.Contains(p, "{")
+		var parts []string
+		for _, s := range segs {
+			if s.kind != segLiteral {
+				wantOK = false
+			}
+			parts = append(parts, s.lit)
+		}
+		if wantOK {
+			want = strings.Join(parts, "/")
+			if abs {
+				want = "/" + want
+			}
+			if want == "" {
+				want = "."
+			}
+		}
+		if ok != wantOK || got != want {
+			t.Fatalf("Literal(%q) = %q, %v; the compiled segments say %q, %v", p, got, ok, want, wantOK)
+		}
+	})
+}

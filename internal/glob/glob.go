@@ -499,6 +499,9 @@ func Literal(pattern string) (string, bool) {
 	if strings.ContainsAny(pattern, "{") {
 		return "", false
 	}
+	if !strings.ContainsAny(pattern, "*?[\\") && isClean(pattern) {
+		return pattern, true // the common case, without compiling
+	}
 	segs, _, abs, err := compile(pattern)
 	if err != nil {
 		return "", false
@@ -518,4 +521,11 @@ func Literal(pattern string) (string, bool) {
 		p = "."
 	}
 	return p, true
+}
+
+// isClean reports whether a pattern has no empty or "." segment to drop:
+// Literal returns it as it is.
+func isClean(p string) bool {
+	return p != "" && p != "/" && !strings.Contains(p, "//") && !strings.Contains(p, "/./") &&
+		!strings.HasPrefix(p, "./") && !strings.HasSuffix(p, "/") && !strings.HasSuffix(p, "/.") && p != "."
 }
