@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"os"
 	"testing"
+	"time"
+
+	"github.com/hazlua/hazlua/internal/uptodate"
 )
 
 const benchTasks = 10000
@@ -116,3 +119,64 @@ func BenchmarkRunWithOutput(b *testing.B) {
 }
 
 func openDevNull() (*os.File, error) { return os.OpenFile(os.DevNull, os.O_WRONLY, 0) }
+
+// BenchmarkNoop measures a run in which every task is up to date: 1,000
+// tasks of 10 inputs of 10 KiB and one output each, as the cache-noop
+// benchmark of bench/ builds them, with a Store opened and closed per
+// run (as hazlua does) and -j2. The script's own cost is not in it.
+func BenchmarkNoop(b *testing.B) {
+	const tasks, inputs = 1000, 10
+	b.Chdir(b.TempDir())
+	data := make([]byte, 10<<10)
+	old := time.Now().Add(-time.Hour)
+	g := NewGraph()
+	var names []string
+	for i := range tasks {
+		var in []string
+		for j := range inputs {
+			p := fmt.Sprintf("src/f%d_%d.txt", i, j)
+			os.MkdirAll("src", 0o755)
+			data[0], data[1], data[2] = byte(i), byte(i>>8), byte(j)
+			if err := os.WriteFile(p, data, 0o644); err != nil {
+				b.Fatal(err)
+			}
+			os.Chtimes(p, old, old)
+			in = append(in, p)
+		}
+		out := fmt.Sprintf("out/o%d", i)
+		name := fmt.Sprint("t", i)
+		names = append(names, name)
+		if err := g.Add(&Task{Name: name, Inputs: in, Outputs: []string{out}, Source: "cat",
+			Run: func(context.Context, *TaskContext) error {
+				os.MkdirAll("out", 0o755)
+				return os.WriteFile(out, []byte(out), 0o644)
+			}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	g.Add(&Task{Name: "all", Deps: names})
+	p, err := g.Plan([]string{"all"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	run := func() *Report {
+		store := uptodate.Open(uptodate.Config{Dir: ".haz", Warn: func(m string) { b.Fatal(m) }})
+		r := Run(context.Background(), p, Options{Jobs: 2, Store: store})
+		if err := store.Close(); err != nil {
+			b.Fatal(err)
+		}
+		return r
+	}
+	run()
+	for i := range tasks {
+		out := fmt.Sprintf("out/o%d", i)
+		os.Chtimes(out, old, old)
+	}
+	run() // the outputs' stats enter the index
+	b.ResetTimer()
+	for b.Loop() {
+		if r := run(); r.Count(UpToDate) != tasks+1 {
+			b.Fatalf("%d of %d tasks up to date", r.Count(UpToDate), tasks+1)
+		}
+	}
+}

@@ -18,9 +18,13 @@ const (
 	UnknownTask
 	// DependencyCycle: the dependencies form a cycle.
 	DependencyCycle
+	// OutputOverlap: two tasks declare (or, in a run, produce) the same
+	// output, or one's output holds the other's.
+	OutputOverlap
 )
 
-// String returns "bad declaration", "unknown task" or "dependency cycle".
+// String returns "bad declaration", "unknown task", "dependency cycle" or
+// "output overlap".
 func (k GraphErrorKind) String() string {
 	switch k {
 	case BadDeclaration:
@@ -29,6 +33,8 @@ func (k GraphErrorKind) String() string {
 		return "unknown task"
 	case DependencyCycle:
 		return "dependency cycle"
+	case OutputOverlap:
+		return "output overlap"
 	}
 	return fmt.Sprintf("GraphErrorKind(%d)", int(k))
 }

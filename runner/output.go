@@ -8,6 +8,8 @@ import (
 	"os"
 	"sync"
 	"syscall"
+
+	"github.com/hazlua/hazlua/internal/uptodate"
 )
 
 // Mode is how task output reaches hazlua's stdout and stderr (docs/api.md: Output).
@@ -170,6 +172,37 @@ func (o *Output) Printf(format string, a ...any) {
 	o.mu.Lock()
 	o.emitLocked(Stderr, b)
 	o.mu.Unlock()
+}
+
+// linePrefix returns "NAME: " for hazlua's own lines, or "".
+func (o *Output) linePrefix() string {
+	if o.name == "" {
+		return ""
+	}
+	return o.name + ": "
+}
+
+// warnf writes "NAME: warning: ..." as Printf does.
+func (o *Output) warnf(format string, a ...any) {
+	if o == nil {
+		return
+	}
+	o.Printf("%swarning: %s", o.linePrefix(), fmt.Sprintf(format, a...))
+}
+
+// Warn writes "NAME: warning: msg" as Printf does: for problems that do
+// not stop the run (an unusable cache, a corrupt record).
+func (o *Output) Warn(msg string) { o.warnf("%s", msg) }
+
+// explain writes "NAME: explain: TASK: ACTION (REASON)" (--explain).
+func (o *Output) explain(task string, a uptodate.Action, reason string) {
+	if o == nil {
+		return
+	}
+	if reason != "" {
+		reason = " (" + reason + ")"
+	}
+	o.Printf("%sexplain: %s: %s%s", o.linePrefix(), task, a, reason)
 }
 
 // Notice writes line (a newline is added if missing) to hazlua's stderr

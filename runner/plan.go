@@ -32,6 +32,8 @@ type Plan struct {
 	mutexNames []string
 	tagNames   []string
 	tagLimit   []int
+
+	outputs *outputIndex // every declared task's outputs
 }
 
 // Tasks returns the planned tasks in plan order. The slice is a copy.
@@ -53,10 +55,14 @@ func (p *Plan) rdeps(i int32) []int32 { return p.rdepIdx[p.rdepOff[i]:p.rdepOff[
 func (p *Plan) tags(i int32) []int32 { return p.tagIdx[p.tagOff[i]:p.tagOff[i+1]] }
 
 // Validate checks the whole graph, planned or not: every dependency names
-// a declared task (the error suggests a close name) and there is no cycle
-// (the error shows it as "a → b → a"). Errors are *GraphError.
+// a declared task (the error suggests a close name), there is no cycle
+// (the error shows it as "a → b → a") and no two tasks' outputs overlap.
+// Errors are *GraphError.
 func (g *Graph) Validate() error {
-	_, _, err := g.resolve()
+	if _, _, err := g.resolve(); err != nil {
+		return err
+	}
+	_, err := g.outputIndex()
 	return err
 }
 
@@ -159,6 +165,10 @@ func (g *Graph) cycleError(cyc []int32) error {
 // Errors are *GraphError.
 func (g *Graph) Plan(targets []string) (*Plan, error) {
 	off, idx, err := g.resolve()
+	if err != nil {
+		return nil, err
+	}
+	outputs, err := g.outputIndex()
 	if err != nil {
 		return nil, err
 	}
@@ -270,7 +280,9 @@ func (g *Graph) Plan(targets []string) (*Plan, error) {
 		}
 	}
 
-	return g.buildPlan(tg, seq, prio, off, idx), nil
+	p := g.buildPlan(tg, seq, prio, off, idx)
+	p.outputs = outputs
+	return p, nil
 }
 
 // buildPlan renumbers the members listed in seq (graph indices, plan

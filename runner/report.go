@@ -12,8 +12,13 @@ const (
 	NotRun Status = iota
 	// Succeeded: the body returned nil, or the aggregate's deps succeeded.
 	Succeeded
-	// UpToDate: the body returned ErrUpToDate. Counts as success.
+	// UpToDate: the task's fingerprint and outputs matched its last
+	// success, so its body did not run (or the body returned
+	// ErrUpToDate). Counts as success.
 	UpToDate
+	// Cached: the task's outputs and output were restored from the
+	// cache instead of running its body. Counts as success.
+	Cached
 	// Failed: the body returned an error (or panicked).
 	Failed
 	// TimedOut: the body failed after its Timeout expired.
@@ -28,6 +33,7 @@ var statusNames = [...]string{
 	NotRun:      "not run",
 	Succeeded:   "succeeded",
 	UpToDate:    "up to date",
+	Cached:      "cached",
 	Failed:      "failed",
 	TimedOut:    "timed out",
 	Interrupted: "interrupted",
@@ -35,7 +41,7 @@ var statusNames = [...]string{
 }
 
 // String returns the status as the summary prints it: "succeeded",
-// "up to date", "failed", "timed out", "interrupted", "not run",
+// "up to date", "cached", "failed", "timed out", "interrupted", "not run",
 // "cancelled".
 func (s Status) String() string {
 	if s >= 0 && int(s) < len(statusNames) {
@@ -44,8 +50,9 @@ func (s Status) String() string {
 	return "unknown status"
 }
 
-// OK reports whether s counts as success (Succeeded or UpToDate).
-func (s Status) OK() bool { return s == Succeeded || s == UpToDate }
+// OK reports whether s counts as success (Succeeded, UpToDate or
+// Cached).
+func (s Status) OK() bool { return s == Succeeded || s == UpToDate || s == Cached }
 
 // Outcome is how one task's part of a run ended.
 type Outcome struct {
@@ -54,7 +61,7 @@ type Outcome struct {
 	// Status is how it ended.
 	Status Status
 	// Cause is the full reason as shown to users: "succeeded",
-	// "up to date", "failed", "timed out", "interrupted",
+	// "up to date", "cached", "failed", "timed out", "interrupted",
 	// "not run (dependency X failed)", "not run (stopped after X failed)",
 	// "not run (interrupted)", "cancelled (fail-fast after X)".
 	Cause string
@@ -70,6 +77,10 @@ type Outcome struct {
 	Start time.Time
 	// Duration is how long the body ran; zero if it did not.
 	Duration time.Duration
+	// Reason says why the up-to-date check ran the task or restored it
+	// ("input src/a.c changed", "never ran"), or "" (up to date, or no
+	// check).
+	Reason string
 	// Tail holds the last lines of the task's output (both streams, in
 	// order of arrival), without newlines; nil in raw mode or without
 	// an Output.

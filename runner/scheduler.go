@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/hazlua/hazlua/internal/fingerprint"
+	"github.com/hazlua/hazlua/internal/uptodate"
 )
 
 // Policy says what a run does after a task fails or times out (docs/api.md: Failure policy and outcomes).
@@ -49,6 +52,15 @@ type Options struct {
 	// counts the tasks with a body. Nil: task output is discarded. An
 	// Output shows the status of one Run at a time.
 	Output *Output
+	// Store, if set, makes tasks with Inputs skip when up to date and
+	// restore from the cache (docs/api.md, "Up to date and the cache"),
+	// and checks every task's declared Outputs after a success. Nil:
+	// every task runs and outputs are not checked. Run does not close it.
+	Store *uptodate.Store
+	// Explain prints, for each task with a body, why it runs, is up to
+	// date or is restored ("hazlua: explain: link: will run (input
+	// src/a.c changed)").
+	Explain bool
 
 	// onFinish, if set, is called on Run's goroutine after each task's end
 	// has been processed (tests use it to order events without sleeping).
@@ -114,13 +126,16 @@ type waitQueue struct {
 	awake bool // listed in runState.awake
 }
 
-// result is what a finished body's goroutine sends back.
+// result is what a finished task's goroutine sends back.
 type result struct {
-	i     int32
-	err   error
-	cause error // context.Cause of the task's context if it was done before the body returned
-	dur   time.Duration
-	tail  []string
+	i       int32
+	err     error
+	cause   error  // context.Cause of the task's context if it was done before the body returned
+	status  Status // UpToDate or Cached when the body did not run; else decided by finish
+	reason  string // why the up-to-date check ran or restored the task
+	outputs []fingerprint.File
+	dur     time.Duration
+	tail    []string
 }
 
 // runState is one run's scheduler. All of it is owned by Run's goroutine;
@@ -145,6 +160,9 @@ type runState struct {
 	mutexX  []bool  // mutex held exclusively
 	tagN    []int   // running tasks per capped tag
 	cancel  []context.CancelCauseFunc
+
+	outputs [][]fingerprint.File // each succeeded task's outputs (with a Store)
+	claimed map[string]int32     // output path → the task that produced it in this run
 
 	done      chan result
 	work      []int32 // scratch for completion propagation
@@ -229,6 +247,9 @@ func newRunState(ctx context.Context, p *Plan, opt Options) *runState {
 		cancel:    make([]context.CancelCauseFunc, n),
 		firstFail: -1,
 	}
+	if opt.Store != nil {
+		s.outputs = make([][]fingerprint.File, n)
+	}
 	s.queues = make([]waitQueue, int(s.tagBase)+len(p.tagNames))
 	for q := range s.queues {
 		s.queues[q].heap.prio = p.prio
@@ -254,9 +275,26 @@ func (s *runState) becomeReady(i int32) {
 		s.ready.push(i)
 		return
 	}
-	s.out[i].Status = Succeeded
-	s.out[i].Cause = Succeeded.String()
+	s.aggregateDone(i)
 	s.complete(i)
+}
+
+// aggregateDone records the outcome of aggregate node i, whose
+// dependencies have all succeeded: up to date when it has some and every
+// one of them was, else succeeded.
+func (s *runState) aggregateDone(i int32) {
+	st := Succeeded
+	if len(s.p.deps(i)) > 0 {
+		st = UpToDate
+	}
+	for _, d := range s.p.deps(i) {
+		if s.out[d].Status != UpToDate {
+			st = Succeeded
+			break
+		}
+	}
+	s.out[i].Status = st
+	s.out[i].Cause = st.String()
 }
 
 // complete marks node i done with success and releases its dependents,
@@ -278,8 +316,7 @@ func (s *runState) complete(i int32) {
 				continue
 			}
 			s.state[r] = stDone
-			s.out[r].Status = Succeeded
-			s.out[r].Cause = Succeeded.String()
+			s.aggregateDone(r)
 			s.work = append(s.work, r)
 		}
 	}
@@ -397,34 +434,52 @@ func (s *runState) start(i int32) {
 	if t.Timeout > 0 {
 		ctx, stop = context.WithTimeoutCause(ctx, t.Timeout, &TimeoutError{Task: t.Name, Timeout: t.Timeout})
 	}
-	tc := &TaskContext{task: t, sink: s.opt.Output.Sink(t.Name)}
+	e := &execution{i: i, ctx: ctx, cancel: cancel, stop: stop, start: now, run: s,
+		tc: &TaskContext{task: t, sink: s.opt.Output.Sink(t.Name)}}
+	if s.outputs != nil && t.Inputs != nil {
+		e.deps = s.p.depOutputs(i, s.outputs)
+	}
 	s.opt.Output.taskStarted(t.Name)
-	go runBody(i, ctx, cancel, stop, tc, now, s.done)
+	go e.exec(s.done)
 }
 
-// runBody runs one body on its own goroutine and reports to done.
-func runBody(i int32, ctx context.Context, cancel context.CancelCauseFunc, stop context.CancelFunc,
-	tc *TaskContext, start time.Time, done chan<- result) {
-	var err error
-	func() {
-		defer func() {
-			if v := recover(); v != nil {
-				err = &PanicError{Task: tc.task.Name, Value: v}
+// depOutputs returns the outputs (from outputs, by node) of node i's
+// dependencies, each named by the task that produced it; an aggregate
+// dependency stands for its own dependencies.
+func (p *Plan) depOutputs(i int32, outputs [][]fingerprint.File) []fingerprint.DepOutput {
+	var out []fingerprint.DepOutput
+	p.eachBodyDep(i, func(d int32) {
+		name := p.tasks[d].Name
+		for _, f := range outputs[d] {
+			out = append(out, fingerprint.DepOutput{Task: name, Path: f.Path, Hash: f.Hash})
+		}
+	})
+	return out
+}
+
+// eachBodyDep calls f for each dependency of node i that has a body,
+// looking through aggregates (once each).
+func (p *Plan) eachBodyDep(i int32, f func(d int32)) {
+	var seen map[int32]bool
+	var visit func(d int32)
+	visit = func(d int32) {
+		if p.body[d] {
+			f(d)
+			return
+		}
+		if seen == nil {
+			seen = map[int32]bool{}
+		}
+		if !seen[d] {
+			seen[d] = true
+			for _, dd := range p.deps(d) {
+				visit(dd)
 			}
-		}()
-		err = tc.task.Run(ctx, tc)
-	}()
-	r := result{i: i, err: err, dur: time.Since(start)}
-	if ctx.Err() != nil {
-		r.cause = context.Cause(ctx)
+		}
 	}
-	cancel(ErrTaskEnded)
-	if stop != nil {
-		stop()
+	for _, d := range p.deps(i) {
+		visit(d)
 	}
-	tc.sink.Close()
-	r.tail = tc.sink.Tail()
-	done <- r
 }
 
 // finish records a body's end and releases what it held.
@@ -448,9 +503,17 @@ func (s *runState) finish(r result) {
 	o := &s.out[i]
 	o.Duration = r.dur
 	o.Tail = r.tail
+	o.Reason = r.reason
+	o.Ran = r.status != UpToDate && r.status != Cached
+	if r.err == nil && s.outputs != nil {
+		s.outputs[i] = r.outputs
+		r.err = s.claimOutputs(i, r.outputs)
+	}
 	var ff *FailFastError
 	var to *TimeoutError
 	switch {
+	case r.err == nil && r.status != NotRun:
+		o.Status = r.status
 	case r.err == nil:
 		o.Status = Succeeded
 	case errors.Is(r.err, ErrUpToDate):
@@ -472,9 +535,9 @@ func (s *runState) finish(r result) {
 	if !o.Status.OK() {
 		o.Err = r.err
 	}
-	s.opt.Output.taskFinished(o.Task.Name)
+	s.opt.Output.taskFinished(o.Task.Name, o.Status == Cached)
 	switch o.Status {
-	case Succeeded, UpToDate:
+	case Succeeded, UpToDate, Cached:
 		s.complete(i)
 	case Failed, TimedOut:
 		s.failed(i)

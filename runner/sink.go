@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -28,14 +29,15 @@ const (
 type Sink struct {
 	o      *Output
 	name   string
-	prefix []byte            // "[name] " in prefixed mode, else empty
-	shared [2]*lineWriter    // Stdout(), Stderr()
-	gmu    sync.Mutex        // guards groups and closed
-	groups [2]groupBuffer    // grouped mode: held output
-	closed bool              // Close was called
-	tmu    sync.Mutex        // guards tail
-	tail   [tailLines][]byte // ring of the last lines
-	tailN  int               // lines recorded so far
+	prefix []byte                   // "[name] " in prefixed mode, else empty
+	shared [2]*lineWriter           // Stdout(), Stderr()
+	gmu    sync.Mutex               // guards groups and closed
+	groups [2]groupBuffer           // grouped mode: held output
+	closed bool                     // Close was called
+	tmu    sync.Mutex               // guards tail
+	tail   [tailLines][]byte        // ring of the last lines
+	tailN  int                      // lines recorded so far
+	rec    atomic.Pointer[recorder] // Record: a copy of the output, for the cache
 }
 
 // Sink returns a new sink for the task named task. Run makes one per
@@ -272,6 +274,9 @@ func (w *lineWriter) resetPartial() {
 
 // emit adds one piece; newline says the line ended there in the input.
 func (w *lineWriter) emit(text []byte, newline bool) {
+	if rec := w.s.rec.Load(); rec != nil {
+		rec.add(w.st, text, newline)
+	}
 	w.buf = append(w.buf, w.s.prefix...)
 	start := len(w.buf)
 	w.buf = append(w.buf, text...)
@@ -377,6 +382,15 @@ func (g *groupBuffer) writeTo(o *Output, st Stream) {
 		}
 	}
 	o.writeLocked(st, g.mem)
+}
+
+// reader returns the held bytes, to be read before the next write.
+func (g *groupBuffer) reader() io.Reader {
+	mem := bytes.NewReader(g.mem)
+	if g.file == nil {
+		return mem
+	}
+	return io.MultiReader(io.NewSectionReader(g.file, 0, g.n), mem)
 }
 
 func (g *groupBuffer) release() {

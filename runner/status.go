@@ -27,6 +27,7 @@ type statusLine struct {
 	width   int
 	total   int
 	done    int
+	cached  int       // of done, restored from the cache
 	running list.List // names, in start order
 	elems   map[string]*list.Element
 	dirty   bool
@@ -54,7 +55,7 @@ func (o *Output) begin(total int) {
 	o.mu.Lock()
 	st := &o.status
 	st.on = true
-	st.total, st.done = total, 0
+	st.total, st.done, st.cached = total, 0, 0
 	st.running.Init()
 	st.elems = make(map[string]*list.Element)
 	o.clearStatusLocked()
@@ -92,7 +93,7 @@ func (o *Output) taskStarted(name string) {
 	o.mu.Unlock()
 }
 
-func (o *Output) taskFinished(name string) {
+func (o *Output) taskFinished(name string, cached bool) {
 	if o == nil || !o.status.enabled {
 		return
 	}
@@ -103,6 +104,9 @@ func (o *Output) taskFinished(name string) {
 			delete(st.elems, name)
 		}
 		st.done++
+		if cached {
+			st.cached++
+		}
 		o.statusChangedLocked()
 	}
 	o.mu.Unlock()
@@ -156,7 +160,8 @@ func (o *Output) drawStatusLocked() {
 	st.last = time.Now()
 }
 
-// renderStatus appends "[done/total] running: a, b", cut to fit in one
+// renderStatus appends "[done/total] running: a, b" ("[done/total, n
+// cached] ..." once tasks were restored from the cache), cut to fit in one
 // line less than the width (so the terminal never wraps it).
 func (o *Output) renderStatus(b []byte) []byte {
 	st := &o.status
@@ -165,6 +170,11 @@ func (o *Output) renderStatus(b []byte) []byte {
 	b = strconv.AppendInt(b, int64(st.done), 10)
 	b = append(b, '/')
 	b = strconv.AppendInt(b, int64(st.total), 10)
+	if st.cached > 0 {
+		b = append(b, ", "...)
+		b = strconv.AppendInt(b, int64(st.cached), 10)
+		b = append(b, " cached"...)
+	}
 	b = append(b, ']')
 	sep := " running: "
 	for e := st.running.Front(); e != nil; e = e.Next() {

@@ -25,16 +25,13 @@ const maxNotRunListed = 20
 //	hazlua: task link not run (dependency compile failed)
 //	hazlua: 3 succeeded, 1 failed, 1 not run in 1.23s
 //
-// It writes nothing when the Output is quiet or no task body ran.
+// It writes nothing when the Output is quiet or no task with a body was
+// run, restored or found up to date.
 func (o *Output) Summary(r *Report) {
-	if o == nil || o.quiet || r == nil || r.Ran() == 0 {
+	if o == nil || o.quiet || r == nil || r.Ran()+r.Count(UpToDate)+r.Count(Cached) == 0 {
 		return
 	}
-	prefix := ""
-	if o.name != "" {
-		prefix = o.name + ": "
-	}
-	b := appendSummary(nil, r, o.mode != Raw, prefix)
+	b := appendSummary(nil, r, o.mode != Raw, o.linePrefix())
 	o.mu.Lock()
 	o.emitLocked(Stderr, b)
 	o.mu.Unlock()
@@ -47,7 +44,7 @@ func appendSummary(b []byte, r *Report, tails bool, prefix string) []byte {
 	for i := range r.Outcomes {
 		oc := &r.Outcomes[i]
 		switch oc.Status {
-		case Succeeded, UpToDate:
+		case Succeeded, UpToDate, Cached:
 			continue
 		case NotRun:
 			if listed == maxNotRunListed {
@@ -65,7 +62,7 @@ func appendSummary(b []byte, r *Report, tails bool, prefix string) []byte {
 	}
 	buf.WriteString(prefix)
 	fmt.Fprintf(buf, "%d succeeded", r.Count(Succeeded))
-	for _, s := range []Status{UpToDate, Failed, TimedOut, Interrupted, Cancelled, NotRun} {
+	for _, s := range []Status{Cached, UpToDate, Failed, TimedOut, Interrupted, Cancelled, NotRun} {
 		if n := r.Count(s); n > 0 {
 			fmt.Fprintf(buf, ", %d %s", n, s)
 		}

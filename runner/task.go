@@ -42,6 +42,26 @@ type Task struct {
 	// Tags name the caps (Graph.Limit) the task counts against while it
 	// runs. A tag without a limit caps nothing.
 	Tags []string
+	// Inputs are glob patterns (relative to the working directory, the
+	// project root) of the files the body reads. Non-nil: they are
+	// expanded when the task starts (TaskContext.Inputs) and, with a
+	// Store (Options.Store), the task is fingerprinted and skipped when
+	// it is up to date, or restored from the cache. Nil: the task always
+	// runs.
+	Inputs []string
+	// Outputs are the paths or globs the body produces. After a success
+	// each must exist (else the task fails); they are what dependents'
+	// fingerprints see of the task, and what the cache stores. Two
+	// tasks' outputs must not overlap (Graph.Validate).
+	Outputs []string
+	// Key, Env, Source and Always are part of the up-to-date check: a
+	// string of the script's choosing (tool versions, flags), the names
+	// of environment variables whose values count, the body's definition
+	// (its source text), and "never up to date".
+	Key    string
+	Env    []string
+	Source string
+	Always bool
 	// Timeout limits the body's run time: its context's deadline. On
 	// expiry the context is cancelled (cause *TimeoutError) and, if the
 	// body then returns an error, the outcome is TimedOut. Zero: no limit.
@@ -85,9 +105,15 @@ func ErrorPosition(err error) string {
 // and its output sink. It is created by Run for one run of one task; its
 // methods are safe to call from any goroutine.
 type TaskContext struct {
-	task *Task
-	sink *Sink
+	task   *Task
+	sink   *Sink
+	inputs []string
 }
+
+// Inputs returns the task's expanded inputs, sorted: the files its
+// Inputs patterns matched when it started. Nil for a task without
+// Inputs.
+func (t *TaskContext) Inputs() []string { return t.inputs }
 
 // Name returns the task's name.
 func (t *TaskContext) Name() string { return t.task.Name }
