@@ -7,12 +7,19 @@
 -- default task; and a clean task. Output of each task comes out prefixed
 -- with its name ([test] ok 1 - greet).
 --
+-- Every task but "run" and "clean" declares inputs, so a second run does
+-- nothing: each task is up to date while its inputs, its dependencies'
+-- outputs and its definition are unchanged. Delete cproject/build and the
+-- next run restores it from the cache (.haz/cache) instead of compiling.
+--
 -- Run it from the repository root:
 --
---	hazlua examples/build.lua            build, test and run (the default task)
+--	hazlua examples/build.lua            build and test (the default task)
+--	hazlua --explain examples/build.lua  the same, saying why each task runs or not
 --	hazlua -l examples/build.lua         list the tasks
---	hazlua -n examples/build.lua test    what "test" would run, in order
+--	hazlua -n examples/build.lua test    what "test" would do, in order
 --	hazlua -j1 examples/build.lua build  only build, one task at a time
+--	hazlua examples/build.lua run        build, test and run the program
 --	hazlua examples/build.lua clean      remove examples/cproject/build
 --
 -- The project, in examples/cproject: src/*.c make the program build/hello;
@@ -41,16 +48,20 @@ local function argv(...)
   return out
 end
 
+-- The commit goes into the header, so it is part of the task's key: what
+-- its fingerprint must know that no input file holds.
+local commit = "unknown"
+if haz.which("git") then
+  local out = haz.output{"git", "rev-parse", "--short", "HEAD", check = false, stderr = "null"}
+  if out ~= "" then commit = out end
+end
+
 haz.task("version", {
   desc = "generate " .. BUILD .. "/version.h",
+  inputs = {},
   outputs = {BUILD .. "/version.h"},
-  key = VERSION,
+  key = VERSION .. " " .. commit,
   run = function(t)
-    local commit = "unknown"
-    if haz.which("git") then
-      local out = haz.output{"git", "rev-parse", "--short", "HEAD", check = false, stderr = "null"}
-      if out ~= "" then commit = out end
-    end
     assert(haz.fs.mkdir(BUILD))
     assert(haz.fs.write(t.outputs[1],
       ("#define VERSION %q\n#define GIT_COMMIT %q\n"):format(VERSION, commit)))
@@ -92,9 +103,12 @@ for _, src in ipairs(haz.glob(SRC .. "/*.c")) do
 end
 local test_task, test_obj = compile(TESTS .. "/test_main.c")
 
+-- The linkers read only their dependencies' outputs, which are part of
+-- every task's fingerprint: inputs = {} gives them one.
 haz.task("link", {
   desc = "link " .. BUILD .. "/hello",
   deps = argv(main_task, lib_tasks),
+  inputs = {},
   outputs = {BUILD .. "/hello"},
   run = function(t)
     haz.run(argv(CC, "-o", t.outputs[1], main_obj, lib_objs))
@@ -104,6 +118,7 @@ haz.task("link", {
 haz.task("link-tests", {
   desc = "link " .. BUILD .. "/test_hello",
   deps = argv(test_task, lib_tasks),
+  inputs = {},
   outputs = {BUILD .. "/test_hello"},
   run = function(t)
     haz.run(argv(CC, "-o", t.outputs[1], test_obj, lib_objs))
@@ -112,16 +127,20 @@ haz.task("link-tests", {
 
 haz.task("build", {desc = "build the program and the tests", deps = {"link", "link-tests"}})
 
+-- The tests run again only when the test program changed; a result seen
+-- before (after a git stash pop, say) comes back from the cache with its
+-- output.
 haz.task("test", {
   desc = "run the unit tests",
   deps = {"link-tests"},
-  always = true,
+  inputs = {},
   run = function()
     haz.run{BUILD .. "/test_hello"}
   end,
 })
 
--- "run" waits for the tests, so that its output comes after theirs.
+-- "run" waits for the tests, so that its output comes after theirs. It
+-- runs every time: that is what it is for.
 haz.task("run", {
   desc = "run the program",
   deps = {"link", "test"},
@@ -131,7 +150,7 @@ haz.task("run", {
   end,
 })
 
-haz.task("default", {desc = "build, test and run", deps = {"run"}})
+haz.task("default", {desc = "build and test", deps = {"build", "test"}})
 
 haz.task("clean", {
   desc = "remove " .. BUILD,

@@ -89,41 +89,96 @@ func checkHeader(t *testing.T, script string) {
 	}
 }
 
+// TestBuildSecondRunDoesNothing: build.lua's default task, run a second
+// time, runs nothing and prints nothing; with its build directory
+// deleted, everything comes back from the cache and still no compiler
+// runs.
+func TestBuildSecondRunDoesNothing(t *testing.T) {
+	t.Parallel()
+	dir := copyExamples(t)
+	runIn(t, dir, "build.lua")
+	explained := func(want string) {
+		t.Helper()
+		stdout, stderr := runIn(t, dir, "--explain", "build.lua")
+		if stdout != "" {
+			t.Errorf("stdout:\n%s", stdout)
+		}
+		n := 0
+		for _, line := range strings.Split(strings.TrimSpace(stderr), "\n") {
+			what, ok := strings.CutPrefix(line, "hazlua: explain: ")
+			if !ok {
+				continue
+			}
+			n++
+			if _, why, _ := strings.Cut(what, ": "); !strings.HasPrefix(why, want) {
+				t.Errorf("%s, want %q", line, want)
+			}
+		}
+		if n != 8 {
+			t.Errorf("%d explain lines, want 8 (the tasks with a body):\n%s", n, stderr)
+		}
+	}
+	explained("up to date")
+	if err := os.RemoveAll(filepath.Join(dir, "cproject", "build")); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr := runIn(t, dir, "--explain", "build.lua")
+	if strings.Contains(stderr, "will run") || stdout != "" {
+		t.Errorf("after deleting the build directory:\n%s\n%s", stdout, stderr)
+	}
+	explained("up to date")
+}
+
 // runExample runs hazlua -j2 -q SCRIPT in a copy of the examples
 // directory (examples such as build.lua write files) and returns its
 // stdout; the run must succeed, with nothing on stderr (-q: no summary).
 func runExample(t *testing.T, script string) string {
 	t.Helper()
+	stdout, stderr := runIn(t, copyExamples(t), "-q", script)
+	if stderr != "" {
+		t.Errorf("hazlua %s wrote to stderr:\n%s", script, stderr)
+	}
+	return stdout
+}
+
+// copyExamples copies the examples directory into a temporary one.
+func copyExamples(t *testing.T) string {
+	t.Helper()
 	dir := t.TempDir()
 	if err := os.CopyFS(dir, os.DirFS(".")); err != nil {
 		t.Fatal(err)
 	}
+	return dir
+}
+
+// runIn runs hazlua -j2 args in dir and returns its stdout and stderr;
+// the run must succeed, and stderr show no Go trace.
+func runIn(t *testing.T, dir string, args ...string) (stdout, stderr string) {
+	t.Helper()
+	script := args[len(args)-1]
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, hazluaBin, jobsFlag, "-q", script)
+	cmd := exec.CommandContext(ctx, hazluaBin, append([]string{jobsFlag}, args...)...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "NO_COLOR=1",
 		// A -race binary sleeps 1s at exit by default.
 		"GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
 	if ctx.Err() != nil {
-		t.Fatalf("hazlua %s did not finish in time\nstdout:\n%s\nstderr:\n%s", script, stdout.String(), stderr.String())
+		t.Fatalf("hazlua %s did not finish in time\nstdout:\n%s\nstderr:\n%s", script, out.String(), errb.String())
 	}
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
-		t.Errorf("hazlua %s: exit status %d\nstderr:\n%s", script, ee.ExitCode(), stderr.String())
+		t.Errorf("hazlua %s: exit status %d\nstderr:\n%s", script, ee.ExitCode(), errb.String())
 	} else if err != nil {
 		t.Fatal(err)
 	}
-	if stderr.Len() > 0 {
-		t.Errorf("hazlua %s wrote to stderr:\n%s", script, stderr.String())
-	}
 	for _, bad := range []string{"goroutine ", "panic:", "DATA RACE", "runtime error: "} {
-		if strings.Contains(stderr.String(), bad) {
+		if strings.Contains(errb.String(), bad) {
 			t.Errorf("stderr shows %q", bad)
 		}
 	}
-	return stdout.String()
+	return out.String(), errb.String()
 }

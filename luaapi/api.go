@@ -117,13 +117,14 @@ var taskOptions = &Options{
 		{Name: "run", Type: functionT, Doc: "the body, called as run(t); absent: an aggregate task, which only groups its dependencies"},
 		{Name: "deps", Type: namesT, Doc: "tasks that must succeed first"},
 		{Name: "desc", Type: stringT, Doc: "one line for --list"},
-		{Name: "inputs", Type: namesT, Doc: "globs, expanded when the task starts, as t.inputs"},
-		{Name: "outputs", Type: namesT, Doc: "paths or globs the body produces, as t.outputs"},
-		{Name: "key", Type: stringT, Doc: "a string for the task's fingerprint"},
+		{Name: "inputs", Type: namesT, Doc: "globs of the files the body reads, expanded when the task starts (t.inputs); with inputs, the task is skipped when up to date and restored from the cache when its fingerprint was seen before"},
+		{Name: "outputs", Type: namesT, Doc: "paths or globs the body produces (t.outputs): each must exist after a success; stored in and restored from the cache"},
+		{Name: "key", Type: stringT, Doc: "a string that is part of the task's fingerprint: tool versions, flags"},
+		{Name: "env", Type: namesT, Doc: "names of environment variables whose values are part of the task's fingerprint"},
 		{Name: "mutex", Type: custom("string|haz.Mutex"), Doc: "a mutex name (held exclusively), or {name = ..., shared = true}"},
 		{Name: "tags", Type: namesT, Doc: "names whose running tasks haz.limit caps"},
 		{Name: "timeout", Type: durationT, Doc: "the body's time limit"},
-		{Name: "always", Type: booleanT, Default: "false", Doc: "run even when up to date"},
+		{Name: "always", Type: booleanT, Default: "false", Doc: "never up to date, never restored from the cache"},
 	},
 }
 
@@ -201,6 +202,12 @@ var apiFuncs = []*Func{
 		Returns: "string", Doc: "deterministic JSON: sorted keys; a table with keys 1..n is an array", fn: jsonEncodeLua},
 	{Name: "haz.json.decode", Params: []Field{param("text", stringT, "JSON text")}, Returns: "any, string?",
 		Doc: "the value, with JSON null as haz.json.null; or nil and a message", fn: jsonDecodeLua},
+
+	// Hashes.
+	{Name: "haz.hash.file", Params: []Field{pathParam}, Returns: "string?, string?",
+		Doc: "the SHA-256 of the file's contents (symlinks followed) as 64 hex digits: the hash hazlua's fingerprints use", fn: hashFile},
+	{Name: "haz.hash.string", Params: []Field{param("s", stringT, "")}, Returns: "string",
+		Doc: "the SHA-256 of s as 64 hex digits", fn: hashString},
 
 	// Environment.
 	{Name: "haz.which", Params: []Field{param("name", stringT, "a program name, or a path containing \"/\"")}, Returns: "string?",

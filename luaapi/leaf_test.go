@@ -1,6 +1,7 @@
 package luaapi
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"io/fs"
 	"math"
@@ -18,7 +19,7 @@ import (
 )
 
 // Tests for the leaf modules: haz.fs, haz.path, haz.glob, haz.json,
-// haz.env and haz.which. Every test name starts with TestLeaf.
+// haz.env, haz.which and haz.hash. Every test name starts with TestLeaf.
 
 // newLeafState returns a Lua state with a global haz table built from the
 // leaf constructors only, and the global D set to dir (when not empty).
@@ -33,6 +34,7 @@ func newLeafState(t *testing.T, dir string) *lua.LState {
 	haz.RawSetString("json", newJSONModule(L))
 	haz.RawSetString("env", newEnvTable(L))
 	haz.RawSetString("which", L.NewFunction(hazWhich))
+	haz.RawSetString("hash", newModule(L, nil, "haz.hash"))
 	L.SetGlobal("haz", haz)
 	if dir != "" {
 		L.SetGlobal("D", lua.LString(dir))
@@ -629,4 +631,22 @@ func TestLeafMtimePrecision(t *testing.T) {
 	if diff := math.Abs(got - 1900000000.123456); diff > 1e-6 {
 		t.Errorf("mtime %f, off by %g", got, diff)
 	}
+}
+
+func TestLeafHash(t *testing.T) {
+	d := t.TempDir()
+	testutil.WriteFile(t, filepath.Join(d, "a.txt"), "hello\n", 0o644)
+	L := newLeafState(t, d)
+	// sha256sum of "hello\n" and of "".
+	const hello = "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03"
+	const empty = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+	runLeafCases(t, L, []leafCase{
+		{src: `return haz.hash.file(D.."/a.txt")`, want: `"` + hello + `"`},
+		{src: `return haz.hash.string("hello\n")`, want: `"` + hello + `"`},
+		{src: `return haz.hash.string("")`, want: `"` + empty + `"`},
+		{src: `return haz.hash.string(12)`, want: `"` + fmt.Sprintf("%x", sha256.Sum256([]byte("12"))) + `"`},
+		{src: `return haz.hash.file(D.."/missing")`, want: `nil, "haz.hash.file: open ` + d + `/missing: no such file or directory"`},
+		{src: `return haz.hash.file(D)`, want: `nil, "haz.hash.file: read ` + d + `: is a directory"`},
+		{src: `return haz.hash.file()`, wantErr: `test.lua:1: haz.hash.file: bad argument #1 (string expected, got nil)`},
+	})
 }

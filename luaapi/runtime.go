@@ -124,9 +124,18 @@ type Config struct {
 	DryRun              bool          // -n: print the plan instead of running it
 	Output              string        // -o: "prefixed" (""), "grouped" or "raw"
 	Grace               time.Duration // SIGTERM → SIGKILL; 0 means proc.DefaultGrace
-	Verbose             bool          // echo every spawn on stderr
-	Quiet               bool
-	Color               bool
+	Verbose             bool          // echo every spawn on stderr, and say why each task runs (as Explain)
+	// Explain (--explain) says, for each task, why it runs, is up to
+	// date or is restored from the cache.
+	Explain bool
+	// NoCache (--no-cache) runs every task: none is up to date or
+	// restored; successes are still recorded and stored.
+	NoCache bool
+	// CacheDir is the cache's directory (--cache-dir,
+	// HAZLUA_CACHE_DIR); "" means .haz/cache under the project root.
+	CacheDir string
+	Quiet    bool
+	Color    bool
 
 	Stdin          *os.File // nil means os.Stdin
 	Stdout, Stderr *os.File // nil means os.Stdout, os.Stderr
@@ -153,7 +162,7 @@ type Runtime struct {
 	logFn   *lua.LFunction
 
 	graph     *runner.Graph
-	tasks     map[string]*luaTask
+	sources   map[string][]string       // the lines of loaded files, for task definitions (definition.go)
 	defErrors map[string]bool           // messages of definition errors (KindDefinition)
 	stopped   atomic.Pointer[stopError] // the first Stop or os.exit
 	loading   atomic.Bool               // the script is being parsed: no Lua runs, no process exists
@@ -202,7 +211,7 @@ func New(cfg Config) (*Runtime, error) {
 		return nil, &Error{Kind: KindUsage, Msg: fmt.Sprintf("script %s: %v", cfg.Script, unwrapPathError(err))}
 	}
 	rt := &Runtime{cfg: cfg, root: filepath.Dir(abs), scriptName: filepath.Base(abs),
-		graph: runner.NewGraph(), tasks: map[string]*luaTask{}, defErrors: map[string]bool{}}
+		graph: runner.NewGraph(), defErrors: map[string]bool{}}
 	if err := os.Chdir(rt.root); err != nil {
 		return nil, &Error{Kind: KindUsage, Msg: fmt.Sprintf("cannot change to the project root: %v", err)}
 	}

@@ -13,15 +13,6 @@ import (
 	"github.com/hazlua/hazlua/runner"
 )
 
-// luaTask is what haz.task recorded besides the runner.Task.
-type luaTask struct {
-	fn      *lua.LFunction // nil: aggregate
-	inputs  []string
-	outputs []string
-	key     string
-	always  bool
-}
-
 // defError raises a definition error (haz.task, haz.limit): if it ends
 // the script, Run returns it as an *Error of KindDefinition.
 func (rt *Runtime) defError(L *lua.LState, fname, format string, args ...any) {
@@ -61,20 +52,20 @@ func (rt *Runtime) hazTask(L *lua.LState) int {
 		rt.defError(L, fname, "argument #1 must be a task name (a non-empty string), not a %s", typeName(L.Get(1)))
 	}
 	t := &runner.Task{Name: string(name), Pos: position(L)}
-	lt := &luaTask{}
+	var fn *lua.LFunction // nil: an aggregate
 	switch v := L.Get(2).(type) {
 	case *lua.LFunction:
-		lt.fn = v
+		fn = v
 	case *lua.LTable:
-		rt.taskOptions(L, fname, v, t, lt)
+		fn = rt.taskOptions(L, fname, v, t)
 	case *lua.LNilType:
 		rt.defError(L, fname, "task %q needs a function or an options table", t.Name)
 	default:
 		rt.defError(L, fname, "argument #2 must be a function or an options table, not a %s", typeName(v))
 	}
-	if lt.fn != nil {
-		fn := lt.fn
-		t.Run = func(ctx context.Context, tc *runner.TaskContext) error { return rt.runTask(ctx, tc, fn, lt) }
+	if fn != nil {
+		t.Source = rt.definition(fn)
+		t.Run = func(ctx context.Context, tc *runner.TaskContext) error { return rt.runTask(ctx, tc, fn) }
 	}
 	if err := rt.graph.Add(t); err != nil {
 		var ge *runner.GraphError
@@ -83,24 +74,32 @@ func (rt *Runtime) hazTask(L *lua.LState) int {
 		}
 		rt.defError(L, fname, "%v", err)
 	}
-	rt.tasks[t.Name] = lt
 	return 0
 }
 
 // taskOptions reads the options table o of task t (see taskOptions in
-// api.go). Its errors are definition errors.
-func (rt *Runtime) taskOptions(L *lua.LState, fname string, o *lua.LTable, t *runner.Task, lt *luaTask) {
+// api.go) and returns the body. Its errors are definition errors.
+func (rt *Runtime) taskOptions(L *lua.LState, fname string, o *lua.LTable, t *runner.Task) *lua.LFunction {
 	at := &site{L: L, where: fmt.Sprintf("%s: task %q", fname, t.Name), fail: rt.defError}
 	opts := taskOptions.bind(at, o)
-	lt.fn = opts.function("run")
+	fn := opts.function("run")
 	t.Deps = opts.names("deps")
 	t.Desc, _ = opts.str("desc")
-	lt.inputs = opts.names("inputs")
-	lt.outputs = opts.names("outputs")
-	if err := glob.Check(append(append([]string(nil), lt.inputs...), lt.outputs...)); err != nil {
+	t.Inputs = opts.names("inputs")
+	if t.Inputs == nil && opts.value("inputs") != lua.LNil {
+		t.Inputs = []string{} // inputs = {}: a fingerprint without files
+	}
+	t.Outputs = opts.names("outputs")
+	if err := glob.Check(append(append([]string(nil), t.Inputs...), t.Outputs...)); err != nil {
 		at.raise("%v", err)
 	}
-	lt.key, _ = opts.str("key")
+	t.Key, _ = opts.str("key")
+	t.Env = opts.names("env")
+	for _, name := range t.Env {
+		if name == "" || strings.ContainsAny(name, "=\x00") {
+			at.raise("env: %q is not an environment variable name", name)
+		}
+	}
 	t.Tags = opts.names("tags")
 	switch v := opts.value("mutex").(type) {
 	case *lua.LNilType:
@@ -114,7 +113,8 @@ func (rt *Runtime) taskOptions(L *lua.LState, fname string, o *lua.LTable, t *ru
 		at.raise("mutex must be a name or {name = ..., shared = true}, not a %s", typeName(v))
 	}
 	t.Timeout = opts.duration("timeout")
-	lt.always = opts.boolean("always")
+	t.Always = opts.boolean("always")
+	return fn
 }
 
 // hazLimit is haz.limit(tag, n): at most n tasks tagged tag run at once.
@@ -152,16 +152,9 @@ func (e *taskError) Error() string { return e.msg }
 
 // runTask runs a task body on a Lua thread of its own, made now (not when
 // the task was declared) so that declaring many tasks stays cheap.
-func (rt *Runtime) runTask(ctx context.Context, tc *runner.TaskContext, fn *lua.LFunction, lt *luaTask) error {
+func (rt *Runtime) runTask(ctx context.Context, tc *runner.TaskContext, fn *lua.LFunction) error {
 	sink := tc.Sink()
 	th := &thread{jobs: true, sink: sink, stdout: sink.Stdout(), stderr: sink.Stderr(), outMu: new(sync.Mutex)}
-	var inputs []string
-	if len(lt.inputs) > 0 {
-		var err error
-		if inputs, err = glob.Expand(lt.inputs); err != nil {
-			return fmt.Errorf("%s: task %s: inputs: %v", tc.Task().Pos, tc.Name(), err)
-		}
-	}
 	rt.lock()
 	defer rt.unlock()
 	L, cancel := rt.newThread(rt.L, ctx, th)
@@ -169,8 +162,8 @@ func (rt *Runtime) runTask(ctx context.Context, tc *runner.TaskContext, fn *lua.
 	L.G.CurrentThread = L
 	t := L.CreateTable(0, 4)
 	t.RawSetString("name", lua.LString(tc.Name()))
-	t.RawSetString("inputs", stringList(L, inputs))
-	t.RawSetString("outputs", stringList(L, lt.outputs))
+	t.RawSetString("inputs", stringList(L, tc.Inputs()))
+	t.RawSetString("outputs", stringList(L, tc.Task().Outputs))
 	if rt.logFn == nil {
 		rt.logFn = L.NewFunction(rt.taskLog)
 	}

@@ -3,10 +3,12 @@ package luaapi
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"golang.org/x/term"
 
+	"github.com/hazlua/hazlua/internal/uptodate"
 	"github.com/hazlua/hazlua/runner"
 )
 
@@ -31,8 +33,19 @@ func (rt *Runtime) runTasks() error {
 	if err != nil {
 		return &Error{Kind: KindDefinition, Msg: err.Error(), Err: err}
 	}
+	store := uptodate.Open(uptodate.Config{
+		Dir:      filepath.Join(rt.root, uptodate.StateDir),
+		CacheDir: rt.cfg.CacheDir,
+		NoCache:  rt.cfg.NoCache,
+		Warn:     rt.warn,
+	})
+	defer func() {
+		if err := store.Close(); err != nil {
+			rt.warn(fmt.Sprintf("saving the up-to-date state: %v (the next run reruns what this one did)", err))
+		}
+	}()
 	if rt.cfg.DryRun {
-		rt.printPlan(plan)
+		rt.printPlan(runner.Predict(plan, store))
 		return nil
 	}
 	mode, err := runner.ParseMode(rt.cfg.Output)
@@ -61,7 +74,8 @@ func (rt *Runtime) runTasks() error {
 	case rt.cfg.FailFast:
 		policy = runner.FailFast
 	}
-	report := runner.Run(rt.ctx, plan, runner.Options{Jobs: rt.cfg.Jobs, Policy: policy, Output: out})
+	report := runner.Run(rt.ctx, plan, runner.Options{Jobs: rt.cfg.Jobs, Policy: policy, Output: out,
+		Store: store, Explain: rt.cfg.Explain || rt.cfg.Verbose})
 	out.Summary(report)
 	if !report.Failed() {
 		return nil
@@ -69,7 +83,8 @@ func (rt *Runtime) runTasks() error {
 	kind := KindRuntime
 	for _, oc := range report.Outcomes {
 		var te *taskError
-		if errors.As(oc.Err, &te) && te.definition {
+		var ge *runner.GraphError
+		if errors.As(oc.Err, &te) && te.definition || errors.As(oc.Err, &ge) {
 			kind = KindDefinition // a task definition error, found late
 		}
 	}
@@ -111,17 +126,21 @@ func (rt *Runtime) listTasks() {
 	rt.writeLine(rt.cfg.Stdout, b.String())
 }
 
-// printPlan prints the tasks a run would start, in the order a -j1 run
-// starts them (-n). No task body runs.
-func (rt *Runtime) printPlan(plan *runner.Plan) {
+// printPlan prints what a run would do with each task, in the order a -j1
+// run starts them (-n): "3/5 link: will run (input src/a.c changed) after
+// compile". No task body runs.
+func (rt *Runtime) printPlan(preds []runner.Prediction) {
 	var b strings.Builder
-	tasks := plan.Tasks()
-	for i, t := range tasks {
-		why := "will run"
-		if t.Run == nil {
+	for i, p := range preds {
+		t := p.Task
+		why := p.Action.String()
+		switch {
+		case t.Run == nil:
 			why = "aggregate (dependencies only)"
+		case p.Reason != "":
+			why += " (" + p.Reason + ")"
 		}
-		fmt.Fprintf(&b, "%d/%d %s: %s", i+1, len(tasks), t.Name, why)
+		fmt.Fprintf(&b, "%d/%d %s: %s", i+1, len(preds), t.Name, why)
 		if len(t.Deps) > 0 {
 			fmt.Fprintf(&b, " after %s", strings.Join(t.Deps, ", "))
 		}
@@ -129,3 +148,7 @@ func (rt *Runtime) printPlan(plan *runner.Plan) {
 	}
 	rt.writeLine(rt.cfg.Stdout, b.String())
 }
+
+// warn writes "hazlua: warning: msg" on stderr: for what does not stop
+// the run, such as an unusable cache.
+func (rt *Runtime) warn(msg string) { rt.Notify(rt.prefix() + "warning: " + msg) }

@@ -57,6 +57,17 @@ func Main(args []string, stdin, stdout, stderr *os.File) int {
 			return report(stderr, usageErrorf("-C: %v", err))
 		}
 	}
+	if opts.cacheDir == "" {
+		opts.cacheDir = os.Getenv(CacheDirEnv)
+	}
+	if opts.cacheDir != "" {
+		if opts.cacheDir, err = filepath.Abs(opts.cacheDir); err != nil {
+			return report(stderr, usageErrorf("--cache-dir: %v", err))
+		}
+	}
+	if opts.cacheOp != nil {
+		return report(stderr, maintainCache(opts, stdout))
+	}
 	script, tasks, err := resolveScript(opts.file, opts.positional)
 	if err != nil {
 		return report(stderr, err)
@@ -77,6 +88,9 @@ func Main(args []string, stdin, stdout, stderr *os.File) int {
 		Output:    opts.output,
 		Grace:     opts.grace,
 		Verbose:   opts.verbose,
+		Explain:   opts.explain,
+		NoCache:   opts.noCache,
+		CacheDir:  opts.cacheDir,
 		Quiet:     opts.quiet,
 		Color:     colorOn,
 		Stdin:     stdin,
@@ -104,6 +118,9 @@ type options struct {
 	grace               time.Duration
 	verbose, quiet      bool
 	color               string // "auto", "always" or "never"
+	explain, noCache    bool
+	cacheDir            string   // --cache-dir (or HAZLUA_CACHE_DIR, made absolute by Main)
+	cacheOp             *cacheOp // a cache maintenance flag: Main does it instead of a run
 
 	positional []string // SCRIPT and TASKs, before "--"
 	scriptArgs []string // after "--"
@@ -132,6 +149,15 @@ func parseArgs(args []string) (*options, error) {
 	fs.BoolVarP(&o.verbose, "verbose", "v", false, "echo each spawn (argv, cwd, env changes) as it starts")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "only task output and errors")
 	fs.StringVar(&o.color, "color", "auto", "colour `WHEN`: auto, always or never")
+	fs.BoolVar(&o.explain, "explain", false, "say why each task runs, is up to date or is restored from the cache")
+	fs.BoolVar(&o.noCache, "no-cache", false, "run every task: none up to date or restored (successes are still recorded)")
+	fs.StringVar(&o.cacheDir, "cache-dir", "", "the cache `DIR` (default: $"+CacheDirEnv+", else .haz/cache in the project root)")
+	var op cacheOp
+	fs.BoolVar(&op.stats, "cache-stats", false, "print the cache's entries, size and hits, and exit")
+	fs.BoolVar(&op.prune, "cache-prune", false, "remove the least recently used entries beyond --cache-max-size and --cache-max-age, and exit")
+	fs.StringVar(&op.maxSize, "cache-max-size", "", "with --cache-prune: keep at most `SIZE` (500M, 2G)")
+	fs.StringVar(&op.maxAge, "cache-max-age", "", "with --cache-prune: remove entries unused for `AGE` (30d, 72h)")
+	fs.BoolVar(&op.clear, "cache-clear", false, "remove everything from the cache, and exit")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.BoolVarP(&help, "help", "h", false, "print this help and exit")
 
@@ -165,6 +191,12 @@ func parseArgs(args []string) (*options, error) {
 	}
 	if o.keepGoing && o.failFast {
 		return nil, usageErrorf("-k and --fail-fast cannot be used together")
+	}
+	if err := op.check(); err != nil {
+		return nil, err
+	}
+	if op.stats || op.prune || op.clear {
+		o.cacheOp = &op
 	}
 	o.positional = fs.Args()
 	if at := fs.ArgsLenAtDash(); at >= 0 {

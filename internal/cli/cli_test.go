@@ -290,3 +290,32 @@ func TestReport(t *testing.T) {
 		})
 	}
 }
+
+func TestParseSizeAndAge(t *testing.T) {
+	for s, want := range map[string]int64{"1": 1, "512B": 512, "1k": 1024, "500M": 500 << 20, "2G": 2 << 30,
+		"1.5GiB": 3 << 29, "2gb": 2 << 30, "1T": 1 << 40} {
+		if got, err := parseSize(s); err != nil || got != want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d", s, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "lots", "-1M", "0", "1X", "M", "1e30G"} {
+		if got, err := parseSize(bad); err == nil {
+			t.Errorf("parseSize(%q) = %d, want an error", bad, got)
+		}
+	}
+	for s, want := range map[string]time.Duration{"30d": 30 * 24 * time.Hour, "0.5d": 12 * time.Hour, "72h": 72 * time.Hour, "90m": 90 * time.Minute} {
+		if got, err := parseAge(s); err != nil || got != want {
+			t.Errorf("parseAge(%q) = %v, %v; want %v", s, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "3weeks", "-1d", "0d", "0s", "d"} {
+		if got, err := parseAge(bad); err == nil {
+			t.Errorf("parseAge(%q) = %v, want an error", bad, got)
+		}
+	}
+	for n, want := range map[int64]string{0: "0 B", 1023: "1023 B", 1536: "1.5 KiB", 34 << 20: "34.0 MiB", 3 << 40: "3.0 TiB"} {
+		if got := formatSize(n); got != want {
+			t.Errorf("formatSize(%d) = %q, want %q", n, got, want)
+		}
+	}
+}

@@ -29,6 +29,9 @@ haz.task("gen", {
   always = true,
   run = function(t)
     print(t.name, table.concat(t.inputs, ","), table.concat(t.outputs, ","))
+    haz.fs.mkdir("out")
+    haz.fs.write("out/gen.h", "")
+    haz.fs.write("out/gen.o", "")
   end,
 })
 haz.task("default", {deps = {"gen"}, mutex = {name = "disk", shared = true}, timeout = 30, always = false, tags = {}, run = function(t)
@@ -131,6 +134,9 @@ end})
 -- flags: -q
 haz.task("default", {outputs = {"build/app", "build/*.o"}, run = function(t)
   print(table.concat(t.outputs, " ")) -- want: [default] build/app build/*.o
+  haz.fs.mkdir("build")
+  haz.fs.write("build/app", "")
+  haz.fs.write("build/a.o", "")
 end})
 
 --- t:log writes a line to the task's stderr
@@ -256,3 +262,16 @@ for i = 1, 500 do
   haz.task(names[i], function() done = done + 1 end)
 end
 haz.task("default", {deps = names, run = function() print(done) end}) -- want: [default] 500
+
+--- inputs = {} gives a task a fingerprint without files
+-- flags: -q
+haz.task("default", {inputs = {}, key = "v1", run = function(t)
+  print("ran with " .. #t.inputs .. " inputs")
+end})
+-- want: [default] ran with 0 inputs
+
+--- haz.hash names contents as the fingerprints do
+haz.fs.write("f.txt", "hello\n")
+print(haz.hash.file("f.txt") == haz.hash.string("hello\n")) -- want: true
+print(haz.hash.string("hello\n")) -- want: 5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03
+print(haz.hash.file("missing.txt")) -- want: nil	haz.hash.file: open missing.txt: no such file or directory

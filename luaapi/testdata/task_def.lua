@@ -5,7 +5,7 @@
 
 --- unknown key
 -- exit: 2
--- stderr: ^hazlua: build\.lua:3: haz\.task: task "a": unknown key "rnu" \(did you mean "run"\?; valid keys: run, deps, desc, inputs, outputs, key, mutex, tags, timeout, always\)\n$
+-- stderr: ^hazlua: build\.lua:3: haz\.task: task "a": unknown key "rnu" \(did you mean "run"\?; valid keys: run, deps, desc, inputs, outputs, key, env, mutex, tags, timeout, always\)\n$
 haz.task("a", {rnu = function() end})
 print("not reached")
 
@@ -167,7 +167,7 @@ declare("x", "y")
 --- a definition error can be caught, with its position
 -- flags: -q
 local ok, err = pcall(haz.task, "a", {bogus = 1})
-print(ok, err) -- want: false	build.lua:2: haz.task: task "a": unknown key "bogus" (valid keys: run, deps, desc, inputs, outputs, key, mutex, tags, timeout, always)
+print(ok, err) -- want: false	build.lua:2: haz.task: task "a": unknown key "bogus" (valid keys: run, deps, desc, inputs, outputs, key, env, mutex, tags, timeout, always)
 local ok, err = pcall(function() haz.task("b", {deps = "c"}) end)
 print(ok, err) -- want: false	build.lua:4: haz.task: task "b": deps must be a list of strings, not a string
 haz.task("default", function() print("runs") end) -- want: [default] runs
@@ -277,3 +277,20 @@ haz.task("default", function() print("not run") end)
 -- stderr: ^hazlua: build\.lua:4: boom\n$
 haz.task("default", function() print("not run") end)
 error("boom")
+
+--- env lists names: a table of values is refused
+-- exit: 2
+-- stderr: ^hazlua: build\.lua:3: haz\.task: task "a": env must be a list \(1\.\.n\) of strings\n$
+haz.task("a", {inputs = {}, env = {CC = "gcc"}, run = function() end})
+
+--- env names are variable names
+-- exit: 2
+-- stderr: ^hazlua: build\.lua:3: haz\.task: task "a": env: "A=B" is not an environment variable name\n$
+haz.task("a", {inputs = {}, env = {"CC", "A=B"}, run = function() end})
+
+--- two tasks with overlapping outputs
+-- exit: 2
+-- stderr: ^hazlua: build\.lua:4: task "b": output out/a overlaps output out of task "a" \(build\.lua:3\)\n$
+haz.task("a", {outputs = {"out"}, run = function() end})
+haz.task("b", {outputs = {"out/a"}, run = function() end})
+haz.task("default", {deps = {"a"}})
