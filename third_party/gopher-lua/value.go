@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
 )
 
 type LValueType int
@@ -113,7 +114,7 @@ func (st LString) Format(f fmt.State, c rune) {
 
 func (nm LNumber) String() string {
 	if isInteger(nm) {
-		return fmt.Sprint(int64(nm))
+		return strconv.FormatInt(int64(nm), 10) // hazlua: what fmt.Sprint gives, without its cost
 	}
 	return fmt.Sprint(float64(nm))
 }
