@@ -163,6 +163,7 @@ type Runtime struct {
 
 	graph     *runner.Graph
 	sources   map[string][]string       // the lines of loaded files, for task definitions (definition.go)
+	prefetch  chan prefetched           // the up-to-date state, loading while the script runs (taskrun.go)
 	defErrors map[string]bool           // messages of definition errors (KindDefinition)
 	stopped   atomic.Pointer[stopError] // the first Stop or os.exit
 	loading   atomic.Bool               // the script is being parsed: no Lua runs, no process exists
@@ -312,6 +313,7 @@ func (rt *Runtime) Run() (err error) {
 		rt.unlock()
 		return &Error{Kind: KindLoad, Msg: loadErrorMessage(rt.scriptName, lerr)}
 	}
+	rt.prefetchStore()
 	rt.L.Push(fn)
 	perr := rt.L.PCall(0, 0, nil)
 	var msg string

@@ -3,6 +3,7 @@ package luaapi
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -33,12 +34,7 @@ func (rt *Runtime) runTasks() error {
 	if err != nil {
 		return &Error{Kind: KindDefinition, Msg: err.Error(), Err: err}
 	}
-	store := uptodate.Open(uptodate.Config{
-		Dir:      filepath.Join(rt.root, uptodate.StateDir),
-		CacheDir: rt.cfg.CacheDir,
-		NoCache:  rt.cfg.NoCache,
-		Warn:     rt.warn,
-	})
+	store := rt.openStore()
 	defer func() {
 		if err := store.Close(); err != nil {
 			rt.warn(fmt.Sprintf("saving the up-to-date state: %v (the next run reruns what this one did)", err))
@@ -152,3 +148,57 @@ func (rt *Runtime) printPlan(preds []runner.Prediction) {
 // warn writes "hazlua: warning: msg" on stderr: for what does not stop
 // the run, such as an unusable cache.
 func (rt *Runtime) warn(msg string) { rt.Notify(rt.prefix() + "warning: " + msg) }
+
+// prefetchStore starts loading the up-to-date state (.haz) on a goroutine
+// of its own while the script's top level runs, when there is one to load
+// and tasks may run: it is on the no-op run's critical path otherwise.
+// Its warnings wait for openStore.
+func (rt *Runtime) prefetchStore() {
+	dir := filepath.Join(rt.root, uptodate.StateDir)
+	if rt.cfg.List {
+		return
+	}
+	if _, err := os.Stat(dir); err != nil {
+		return
+	}
+	ch := make(chan prefetched, 1)
+	rt.prefetch = ch
+	go func() {
+		var p prefetched
+		p.store = uptodate.Open(rt.storeConfig(func(msg string) { p.warnings = append(p.warnings, msg) }))
+		ch <- p
+	}()
+}
+
+// prefetched is what prefetchStore loaded, and the warnings it gave.
+type prefetched struct {
+	store    *uptodate.Store
+	warnings []string
+}
+
+// openStore returns the run's up-to-date Store: the one prefetchStore
+// loaded, unless the script (or another run) changed .haz meanwhile, else
+// a new one.
+func (rt *Runtime) openStore() *uptodate.Store {
+	if rt.prefetch != nil {
+		p := <-rt.prefetch
+		if !p.store.Changed() {
+			for _, w := range p.warnings {
+				rt.warn(w)
+			}
+			p.store.SetWarn(rt.warn)
+			return p.store
+		}
+	}
+	return uptodate.Open(rt.storeConfig(rt.warn))
+}
+
+// storeConfig is the Store's configuration, with warn for its warnings.
+func (rt *Runtime) storeConfig(warn func(string)) uptodate.Config {
+	return uptodate.Config{
+		Dir:      filepath.Join(rt.root, uptodate.StateDir),
+		CacheDir: rt.cfg.CacheDir,
+		NoCache:  rt.cfg.NoCache,
+		Warn:     warn,
+	}
+}

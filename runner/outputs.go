@@ -17,6 +17,10 @@ import (
 type outputIndex struct {
 	lit   map[string]*Task // a path without wildcards → its task
 	globs []globOutput     // the other patterns
+	// firsts holds the first path element of every output ("" for a
+	// glob whose first element has a wildcard): a path whose first
+	// element is not in it is no task's output.
+	firsts map[string]bool
 
 	mu     sync.Mutex
 	warned map[[2]string]bool // (reader, owner) pairs warned about
@@ -35,7 +39,7 @@ type globOutput struct {
 // overlap only on some files are caught when a run finds both tasks'
 // outputs.) The error is a *GraphError of kind OutputOverlap.
 func (g *Graph) outputIndex() (*outputIndex, error) {
-	x := &outputIndex{lit: map[string]*Task{}, warned: map[[2]string]bool{}}
+	x := &outputIndex{lit: map[string]*Task{}, firsts: map[string]bool{}, warned: map[[2]string]bool{}}
 	order := map[*Task]int{} // declaration order: the later task is the one at fault
 	type litOutput struct {
 		path string
@@ -47,9 +51,16 @@ func (g *Graph) outputIndex() (*outputIndex, error) {
 		for _, o := range t.Outputs {
 			lit, ok := glob.Literal(o)
 			if !ok {
-				x.globs = append(x.globs, globOutput{pattern: o, prefix: literalDir(o), task: t})
+				gl := globOutput{pattern: o, prefix: literalDir(o), task: t}
+				x.globs = append(x.globs, gl)
+				if gl.prefix == "." || gl.prefix == "" {
+					x.firsts[""] = true // a wildcard first: any path may match
+				} else {
+					x.firsts[firstElem(gl.prefix)] = true
+				}
 				continue
 			}
+			x.firsts[firstElem(lit)] = true
 			if other, dup := x.lit[lit]; dup && other != t {
 				return nil, overlapError(t, lit, other, lit)
 			}
@@ -113,9 +124,22 @@ func overlapError(t *Task, a string, other *Task, b string) error {
 	return &GraphError{Kind: OutputOverlap, Pos: t.Pos, Task: t.Name, Msg: msg}
 }
 
+// firstElem returns the first element of a slash-separated path ("/" for
+// an absolute one, "" for "").
+func firstElem(p string) string {
+	if strings.HasPrefix(p, "/") {
+		return "/"
+	}
+	first, _, _ := strings.Cut(p, "/")
+	return first
+}
+
 // owner returns the task that declares p as an output (or a directory
 // holding it), or nil.
 func (x *outputIndex) owner(p string) *Task {
+	if !x.firsts[firstElem(p)] && !x.firsts[""] {
+		return nil // outside every output's top directory
+	}
 	for q := p; q != "." && q != "/"; q = path.Dir(q) {
 		if t, ok := x.lit[q]; ok {
 			return t

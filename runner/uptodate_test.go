@@ -261,15 +261,21 @@ func TestOutputOverlapAtRunTime(t *testing.T) {
 func TestReadsAnotherTasksOutput(t *testing.T) {
 	x := newIncr(t)
 	x.write("build/gen.h", "old")
+	x.write("gen/x.h", "old")
+	x.write("out/y.h", "old")
 	g := newGraph(t,
 		x.task("gen", nil, []string{"build/gen.h"}),
-		x.task("good", []string{"build/gen.h"}, nil, "gen"),
+		x.task("gen2", nil, []string{"**/x.h"}),
+		x.task("gen3", nil, []string{"out"}),
+		x.task("good", []string{"build/gen.h", "gen/x.h", "out/y.h"}, nil, "gen", "gen2", "gen3"),
 		x.task("bad", []string{"build/*.h"}, nil),
-		x.task("worse", []string{"build/gen.h"}, nil),
+		x.task("worse", []string{"build/gen.h", "gen/x.h", "out/y.h"}, nil),
 	)
 	want := []string{
 		"task bad reads build/gen.h, an output of task gen, without depending on it",
 		"task worse reads build/gen.h, an output of task gen, without depending on it",
+		"task worse reads gen/x.h, an output of task gen2, without depending on it",
+		"task worse reads out/y.h, an output of task gen3, without depending on it",
 	}
 	o, _, stderr := newTestOutput(t, Prefixed, false, true, false)
 	store := uptodate.Open(uptodate.Config{Dir: ".haz"})

@@ -196,6 +196,9 @@ func within(dir, p string) bool {
 // splitRoots sorts out roots (checked paths): tops are the distinct roots
 // inside no other root, sorted; nested are the others.
 func splitRoots(roots []string) (tops, nested []string) {
+	if len(roots) == 1 {
+		return roots, nil // the common case: one output
+	}
 	set := make(map[string]bool, len(roots))
 	for _, r := range roots {
 		set[r] = true

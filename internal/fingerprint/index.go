@@ -20,8 +20,9 @@ const DefaultGranularity = 2 * time.Second
 // indexMagic starts the index file; its last byte is the format version.
 const indexMagic = "hazlua stat index\x00\x01"
 
-// indexFile is the name of the index file in the caller's directory.
-const indexFile = "stat"
+// IndexFile is the name of the index file in the directory LoadIndex is
+// given.
+const IndexFile = "stat"
 
 // ErrCorruptIndex is wrapped by LoadIndex's error when the index file is
 // truncated, corrupt or of another format: the index starts empty.
@@ -101,7 +102,7 @@ var indexFormat = tableFormat[entry]{
 // corrupt or foreign-version file gives an empty, usable index and an
 // error wrapping ErrCorruptIndex, for the caller to print as one warning.
 func LoadIndex(dir string) (*Index, error) {
-	t, err := loadTable(filepath.Join(dir, indexFile), indexFormat)
+	t, err := loadTable(filepath.Join(dir, IndexFile), indexFormat)
 	ix := &Index{Granularity: DefaultGranularity, dir: dir, t: t}
 	if err != nil {
 		return ix, fmt.Errorf("%w: %v", ErrCorruptIndex, err)

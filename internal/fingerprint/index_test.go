@@ -152,7 +152,7 @@ func TestIndexCorrupt(t *testing.T) {
 	if err := ix.Save(); err != nil {
 		t.Fatal(err)
 	}
-	good, err := os.ReadFile(filepath.Join(dir, indexFile))
+	good, err := os.ReadFile(filepath.Join(dir, IndexFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +169,7 @@ func TestIndexCorrupt(t *testing.T) {
 		"garbage":   []byte("not an index at all, but long enough to have a tail of 32 bytes"),
 	} {
 		t.Run(name, func(t *testing.T) {
-			if err := os.WriteFile(filepath.Join(dir, indexFile), data, 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(dir, IndexFile), data, 0o644); err != nil {
 				t.Fatal(err)
 			}
 			ix, err := LoadIndex(dir)
@@ -182,7 +182,7 @@ func TestIndexCorrupt(t *testing.T) {
 		})
 	}
 	t.Run("intact", func(t *testing.T) {
-		os.WriteFile(filepath.Join(dir, indexFile), good, 0o644)
+		os.WriteFile(filepath.Join(dir, IndexFile), good, 0o644)
 		if _, err := LoadIndex(dir); err != nil {
 			t.Errorf("intact index: %v", err)
 		}

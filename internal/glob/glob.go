@@ -416,6 +416,9 @@ func Check(patterns []string) error {
 		if pat == "" {
 			return &PatternError{pat, "empty pattern"}
 		}
+		if !strings.ContainsAny(pat, "*?[{\\") {
+			continue // a plain path: nothing to get wrong
+		}
 		alts, err := expandBraces(pat)
 		if err != nil {
 			return &PatternError{pat, err.Error()}

@@ -62,6 +62,7 @@ type Store struct {
 	ix      *fingerprint.Index
 	state   *fingerprint.State
 	records records
+	loaded  [2]fileID // the state and index files as Open read them
 
 	mu       sync.Mutex
 	warned   map[string]bool
@@ -72,12 +73,14 @@ type Store struct {
 
 // Open loads the state directory's stat index and task state. It never
 // fails: an unreadable or corrupt file is a warning and starts empty, as
-// if no task had run.
+// if no task had run. It may run while the script does (Changed says
+// whether to open again); Open itself writes nothing.
 func Open(cfg Config) *Store {
 	s := &Store{cfg: cfg, warned: map[string]bool{}}
 	if s.cfg.CacheDir == "" {
 		s.cfg.CacheDir = filepath.Join(cfg.Dir, CacheSubdir)
 	}
+	s.loaded = s.files()
 	ix, err := fingerprint.LoadIndex(cfg.Dir)
 	if err != nil {
 		s.warn("index", "%v", err)
@@ -92,9 +95,39 @@ func Open(cfg Config) *Store {
 	return s
 }
 
+// fileID tells a file's version apart: a save replaces the file (a new
+// inode), a removal makes it missing.
+type fileID struct {
+	ino, size int64
+	mtime     int64
+	exists    bool
+}
+
+// files returns the IDs of the state and index files now.
+func (s *Store) files() (ids [2]fileID) {
+	for i, name := range []string{stateFile, fingerprint.IndexFile} {
+		if fi, err := os.Stat(filepath.Join(s.cfg.Dir, name)); err == nil {
+			ids[i] = fileID{size: fi.Size(), mtime: fi.ModTime().UnixNano(), exists: true}
+			if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+				ids[i].ino = int64(st.Ino)
+			}
+		}
+	}
+	return ids
+}
+
+// Changed reports whether the state or the index file was replaced or
+// removed since Open read it (by the script, or another run): a Store
+// opened early, while the script ran, must then be opened again.
+func (s *Store) Changed() bool { return s.files() != s.loaded }
+
 // Index returns the stat index, so that other hashing (haz.hash.file)
 // shares it.
 func (s *Store) Index() *fingerprint.Index { return s.ix }
+
+// SetWarn replaces the function that receives warnings (Config.Warn).
+// Call it before the Store is used from several goroutines.
+func (s *Store) SetWarn(warn func(msg string)) { s.cfg.Warn = warn }
 
 // warn reports a problem of kind once.
 func (s *Store) warn(kind, format string, a ...any) {
