@@ -366,7 +366,7 @@ func TestCorruptState(t *testing.T) {
 	}{
 		{"state", "state", "task state unreadable"},
 		{"stat index", "stat", "stat index unreadable"},
-		{"record", "records/*.json", "last record unreadable"},
+		{"records", "records", "task records unreadable"},
 		{"cache entry", "cache/entries/*/*", "running it"},
 		{"cache blob", "cache/blobs/*/*", "running it"},
 	}
@@ -386,7 +386,7 @@ func TestCorruptState(t *testing.T) {
 				var ran []string
 				change := func() {}
 				switch f.name {
-				case "record":
+				case "records":
 					change = func() { p.write("src/a.c", "int x;\n") }
 					ran = []string{"build/a.o", "link", "test"}
 				case "cache entry", "cache blob":

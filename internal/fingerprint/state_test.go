@@ -1,6 +1,7 @@
 package fingerprint
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -77,5 +78,56 @@ func TestOutputsSum(t *testing.T) {
 	}
 	if OutputsSum(nil) != OutputsSum([]File{}) {
 		t.Error("no outputs hash differently")
+	}
+}
+
+func TestRecords(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "records")
+	rs, err := LoadRecords(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := rs.Get("link"); r != nil || err != nil {
+		t.Fatalf("Get from nothing: %v, %v", r, err)
+	}
+	if err := rs.Put(base()); err != nil {
+		t.Fatal(err)
+	}
+	if err := rs.Save(); err != nil {
+		t.Fatal(err)
+	}
+	other := base()
+	other.Definition.Name = "other"
+	one, _ := LoadRecords(path)
+	one.Put(other)
+	if err := one.Save(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := LoadRecords(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"link", "other"} {
+		r, err := got.Get(name)
+		if err != nil || r == nil || r.Definition.Name != name || Diff(base(), r) != "" && name == "link" {
+			t.Errorf("Get(%s) = %v, %v", name, r, err)
+		}
+	}
+	// A record filed under another name, or of another version, is an
+	// error for the caller to warn about.
+	got.t.set("wrong", got.t.entries["link"])
+	if _, err := got.Get("wrong"); err == nil {
+		t.Error("a record filed under another task's name was taken")
+	}
+	old := base()
+	old.Version = Version - 1
+	data, _ := json.Marshal(old)
+	got.t.set("link", data)
+	if _, err := got.Get("link"); !errors.Is(err, ErrVersion) {
+		t.Errorf("a record of another version: %v", err)
+	}
+	os.WriteFile(path, []byte("garbage"), 0o644)
+	if _, err := LoadRecords(path); !errors.Is(err, ErrCorruptRecords) {
+		t.Errorf("garbage: %v", err)
 	}
 }

@@ -212,10 +212,7 @@ func (s *Store) hashInputs(patterns []string) ([]string, []fingerprint.File) {
 // whyChanged names the first difference between the task's last record
 // and rec.
 func (s *Store) whyChanged(name string, rec *fingerprint.Record) string {
-	old, err := s.records.load(name)
-	if err != nil {
-		s.warn("record", "task %s: last record unreadable (%v)", name, err)
-	}
+	old := s.records.load(name)
 	if old == nil {
 		return "fingerprint changed"
 	}
@@ -227,7 +224,7 @@ func (s *Store) whyChanged(name string, rec *fingerprint.Record) string {
 
 // whyOutputs names the first output that differs from the last record.
 func (s *Store) whyOutputs(name string, now []fingerprint.File) string {
-	if old, _ := s.records.load(name); old != nil {
+	if old := s.records.load(name); old != nil {
 		if d := fingerprint.DiffOutputs(old.Outputs, now); d != "" {
 			return d
 		}

@@ -30,10 +30,10 @@ const StateDir = ".haz"
 
 // Files in the state directory.
 const (
-	stateFile  = "state"      // each task's fingerprint and outputs (fingerprint.State); the stat index is "stat"
-	recordsDir = "records"    // each task's last Record, for --explain (records.go)
-	lockFile   = "lock"       // held while saving
-	ignoreFile = ".gitignore" // "*": the directory is never committed
+	stateFile   = "state"      // each task's fingerprint and outputs (fingerprint.State); the stat index is "stat"
+	recordsFile = "records"    // each task's last Record, for --explain (records.go)
+	lockFile    = "lock"       // held while saving
+	ignoreFile  = ".gitignore" // "*": the directory is never committed
 	// CacheSubdir is the default cache, under the state directory.
 	CacheSubdir = "cache"
 )
@@ -91,7 +91,8 @@ func Open(cfg Config) *Store {
 		s.warn("state", "%v", err)
 	}
 	s.state = st
-	s.records.dir = filepath.Join(cfg.Dir, recordsDir)
+	s.records.path = filepath.Join(cfg.Dir, recordsFile)
+	s.records.warn = s.warn
 	return s
 }
 

@@ -289,16 +289,29 @@ func TestCorruptState(t *testing.T) {
 	p.build(sp, nil, p.compileBody())
 	p.reopen()
 
-	records, _ := filepath.Glob(filepath.Join(StateDir, recordsDir, "*.json"))
-	if len(records) != 1 {
-		t.Fatalf("records: %q", records)
-	}
-	os.WriteFile(records[0], []byte("{"), 0o644)
+	os.WriteFile(filepath.Join(StateDir, recordsFile), []byte("{"), 0o644)
+	p.reopen()
 	p.warnings = nil
 	p.write("src/a.c", "int b;")
 	p.check(sp, nil, Run, "fingerprint changed")
-	if len(p.warnings) != 1 || !strings.Contains(p.warnings[0], "last record unreadable") {
-		t.Errorf("warnings after a corrupt record: %q", p.warnings)
+	if len(p.warnings) != 1 || !strings.Contains(p.warnings[0], "task records unreadable") {
+		t.Errorf("warnings after a corrupt records file: %q", p.warnings)
+	}
+}
+
+// TestNoopReadsNoRecords: a run in which every task is up to date never
+// reads the records file (it is only for saying what changed).
+func TestNoopReadsNoRecords(t *testing.T) {
+	p := newProject(t)
+	p.write("src/a.c", "int a;")
+	sp := compile()
+	p.build(sp, nil, p.compileBody())
+	p.reopen()
+	os.WriteFile(filepath.Join(StateDir, recordsFile), []byte("garbage"), 0o644)
+	p.reopen()
+	p.check(sp, nil, UpToDate, "")
+	if len(p.warnings) != 0 || p.s.records.rs != nil {
+		t.Errorf("an up-to-date check read the records: warnings %q", p.warnings)
 	}
 }
 
