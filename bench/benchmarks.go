@@ -8,14 +8,17 @@ import (
 )
 
 // Benchmarks come in groups, each with its own section of the report file:
-// core (the process layer: startup, spawn, pipe, capture) and tasks (the
-// task runner against ninja, make and go-task; see tasks.go).
+// core (the process layer: startup, spawn, pipe, capture), tasks (the
+// task runner against ninja, make and go-task; see tasks.go) and cache (the
+// up-to-date check and the cache against ninja, go-task and cp; see
+// cache.go).
 var (
-	coreNames = []string{"startup", "spawn", "pipe", "capture"}
-	taskNames = []string{"task-chain", "task-fanout", "task-body", "task-spawn"}
-	groups    = map[string][]string{"core": coreNames, "tasks": taskNames}
+	coreNames  = []string{"startup", "spawn", "pipe", "capture"}
+	taskNames  = []string{"task-chain", "task-fanout", "task-body", "task-spawn"}
+	cacheNames = []string{"cache-noop", "cache-touched", "cache-first-build", "cache-restore"}
+	groups     = map[string][]string{"core": coreNames, "tasks": taskNames, "cache": cacheNames}
 	// benchmarkNames lists the benchmarks in the order they run.
-	benchmarkNames = slices.Concat(coreNames, taskNames)
+	benchmarkNames = slices.Concat(coreNames, taskNames, cacheNames)
 )
 
 func isBenchmark(name string) bool { return slices.Contains(benchmarkNames, name) }
@@ -34,6 +37,12 @@ type variant struct {
 	// slowAfter (go-task at 10,000 tasks).
 	fallback  *variant
 	slowAfter time.Duration
+
+	// before and after, when set, run around every measured run of the
+	// variant (the warm-up included), outside the timed region: the cache
+	// group touches inputs or deletes outputs before, and checks what the
+	// run did after. An error of either fails the variant.
+	before, after func() error
 }
 
 // benchmark is one comparison. variants[0] is hazlua.

@@ -15,6 +15,7 @@ type markers struct{ start, end string }
 var (
 	coreMarkers  = markers{"<!-- bench:core:start -->", "<!-- bench:core:end -->"}
 	tasksMarkers = markers{"<!-- bench:tasks:start -->", "<!-- bench:tasks:end -->"}
+	cacheMarkers = markers{"<!-- bench:cache:start -->", "<!-- bench:cache:end -->"}
 )
 
 // writeSection puts body between the markers mk in path: it replaces the

@@ -7,6 +7,7 @@
 //	go run ./bench -quick             # smaller sizes and fewer repetitions
 //	go run ./bench -only startup,spawn
 //	go run ./bench -only tasks          # the task-runner group only
+//	go run ./bench -only cache          # the up-to-date check and the cache
 //	go run ./bench -rounds 9 -out docs/BENCHMARKS.md
 //	go run ./bench -hazlua /path/to/hazlua -out -   # a prebuilt binary; print only
 //
@@ -28,7 +29,17 @@
 // go-task on generated task graphs; it installs ninja-build and make with
 // apt-get and go-task with go install when they are missing, and writes its
 // own section between <!-- bench:tasks:start --> and <!-- bench:tasks:end -->
-// (see tasks.go and taskinputs.go). Every binary is built with
+// (see tasks.go and taskinputs.go).
+//
+// The cache group (-only cache, or its benchmarks cache-noop, cache-touched,
+// cache-first-build, cache-restore) measures the up-to-date check and the
+// cache: a no-op run of a 1,000-task graph against ninja and go-task's
+// checksum method, the rehash after touching every input, what
+// fingerprinting and storing add to a first build, and a restore from the
+// cache against cp -r. It installs ninja-build and gcc with apt-get and
+// go-task with go install when they are missing, and writes its section
+// between <!-- bench:cache:start --> and <!-- bench:cache:end --> (see
+// cache.go, cacheinputs.go and cachereport.go). Every binary is built with
 // CGO_ENABLED=0.
 //
 // A hazlua variant that fails to build or run does not stop the run: its cell
@@ -41,6 +52,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // config is everything the command line decides.
@@ -62,7 +74,7 @@ func parseFlags() (config, error) {
 		quick bool
 	)
 	flag.IntVar(&cfg.rounds, "rounds", 5, "rounds per benchmark (-quick: 3 unless given); each round runs every variant once, alternating")
-	flag.StringVar(&only, "only", "", "comma-separated benchmarks or groups to run (groups: core, tasks; benchmarks: "+strings.Join(benchmarkNames, ", ")+")")
+	flag.StringVar(&only, "only", "", "comma-separated benchmarks or groups to run (groups: core, tasks, cache; benchmarks: "+strings.Join(benchmarkNames, ", ")+")")
 	flag.StringVar(&out, "out", "docs/BENCHMARKS.md", "Markdown file to update (relative to the module root); \"\" or \"-\": print only")
 	flag.BoolVar(&quick, "quick", false, "smaller sizes and fewer repetitions, to check the harness")
 	flag.StringVar(&cfg.hazlua, "hazlua", "", "measure this hazlua binary instead of building one with `go build .`")
@@ -113,7 +125,7 @@ func parseOnly(only string) (map[string]bool, error) {
 			continue
 		}
 		if !isBenchmark(name) {
-			return nil, fmt.Errorf("-only: unknown benchmark %q (have groups core, tasks and benchmarks %s)", name, strings.Join(benchmarkNames, ", "))
+			return nil, fmt.Errorf("-only: unknown benchmark %q (have groups core, tasks, cache and benchmarks %s)", name, strings.Join(benchmarkNames, ", "))
 		}
 		set[name] = true
 	}
@@ -169,8 +181,8 @@ func run(cfg config) error {
 	if cfg.out != "" && !filepath.IsAbs(cfg.out) {
 		cfg.out = filepath.Join(root, cfg.out)
 	}
-	core, tasks := cfg.anySelected(coreNames), cfg.anySelected(taskNames)
-	tools := ensureTools(core, tasks)
+	core, tasks, cache := cfg.anySelected(coreNames), cfg.anySelected(taskNames), cfg.anySelected(cacheNames)
+	tools := ensureTools(core, tasks, cache)
 
 	tmp, err := os.MkdirTemp("", "hazlua-bench-")
 	if err != nil {
@@ -216,6 +228,14 @@ func run(cfg config) error {
 			}
 		}
 		sections = append(sections, section{tasksMarkers, renderTasksReport(cfg, m, bins, sourceState(root), results)})
+	}
+	if cache {
+		start := time.Now()
+		results, err := runCacheGroup(cfg, root, filepath.Join(tmp, "cache"), bins, tools)
+		if err != nil {
+			return err
+		}
+		sections = append(sections, section{cacheMarkers, renderCacheReport(cfg, m, bins, sourceState(root), results, time.Since(start))})
 	}
 
 	for _, s := range sections {

@@ -110,14 +110,25 @@ func errorCell(err error, dir string) string {
 	return "error: " + strings.ReplaceAll(err.Error(), dir+"/", "")
 }
 
-// measureOne runs the variant once and checks its output.
+// measureOne runs the variant once, between its before and after hooks
+// (untimed), and checks its output.
 func measureOne(r *variantResult, dir string) (measurement, error) {
+	if r.before != nil {
+		if err := r.before(); err != nil {
+			return measurement{}, fmt.Errorf("before the run: %v", err)
+		}
+	}
 	m, err := runOnce(dir, r.argv)
 	if err != nil {
 		return m, err
 	}
 	if r.expect != "" && strings.TrimSpace(m.stdout) != r.expect {
 		return m, fmt.Errorf("printed %q, want %q", firstLine(m.stdout), r.expect)
+	}
+	if r.after != nil {
+		if err := r.after(); err != nil {
+			return m, fmt.Errorf("after the run: %v", err)
+		}
 	}
 	return m, nil
 }

@@ -14,6 +14,15 @@ type sizes struct {
 	taskSpawns     int           // tasks each running /bin/true (task-spawn)
 	gotaskSlow     time.Duration // a go-task warm-up run slower than this ...
 	gotaskFallback int           // ... is measured at this many tasks instead
+
+	cacheTasks          int           // cache-noop, cache-touched: tasks (one output each)
+	cacheInputs         int           // ... inputs per task
+	cacheInputBytes     int           // ... bytes per input
+	cacheGoTaskSlow     time.Duration // a go-task no-op slower than this ...
+	cacheGoTaskFallback int           // ... is measured at this many tasks instead
+	cacheCFiles         int           // cache-first-build: generated C files
+	cacheRestoreFiles   int           // cache-restore: outputs
+	cacheRestoreBytes   int           // ... bytes per output (a multiple of restoreSeedBytes)
 }
 
 const (
@@ -33,6 +42,15 @@ var fullSizes = sizes{
 	taskSpawns:     1000,
 	gotaskSlow:     30 * time.Second,
 	gotaskFallback: 1000,
+
+	cacheTasks:          1000,
+	cacheInputs:         10,
+	cacheInputBytes:     10 * kib,
+	cacheGoTaskSlow:     30 * time.Second,
+	cacheGoTaskFallback: 100,
+	cacheCFiles:         200,
+	cacheRestoreFiles:   1000,
+	cacheRestoreBytes:   100 * kib,
 }
 
 var quickSizes = sizes{
@@ -46,4 +64,13 @@ var quickSizes = sizes{
 	taskSpawns:     200,
 	gotaskSlow:     30 * time.Second,
 	gotaskFallback: 100,
+
+	cacheTasks:          100,
+	cacheInputs:         10,
+	cacheInputBytes:     10 * kib,
+	cacheGoTaskSlow:     30 * time.Second,
+	cacheGoTaskFallback: 20,
+	cacheCFiles:         20,
+	cacheRestoreFiles:   100,
+	cacheRestoreBytes:   100 * kib,
 }

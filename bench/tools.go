@@ -12,9 +12,10 @@ import (
 type toolSet struct {
 	lua       string // path of lua5.4, "" if missing
 	hyperfine string // path of hyperfine, "" if missing
-	ninja     string // tasks group: path of ninja, "" if missing
+	ninja     string // tasks and cache groups: path of ninja, "" if missing
 	make      string // tasks group: path of GNU make, "" if missing
-	gotask    string // tasks group: path of go-task (goTaskVersion), "" if missing
+	gotask    string // tasks and cache groups: path of go-task (goTaskVersion), "" if missing
+	cc        string // cache group: path of cc, "" if missing
 	versions  map[string]string
 }
 
@@ -24,17 +25,19 @@ type aptPackage struct{ program, pkg string }
 var aptPackages = map[string][]aptPackage{
 	"core":  {{"lua5.4", "lua5.4"}, {"hyperfine", "hyperfine"}},
 	"tasks": {{"ninja", "ninja-build"}, {"make", "make"}},
+	"cache": {{"ninja", "ninja-build"}, {"cc", "gcc"}},
 }
 
 // ensureTools installs what the selected groups need when it is missing,
-// saying what it does: lua5.4 and hyperfine (core), ninja and make (tasks)
-// with apt-get, go-task with go install (tasks). A failed install is
+// saying what it does: lua5.4 and hyperfine (core), ninja and make (tasks),
+// ninja and cc (cache) with apt-get, go-task with go install (tasks,
+// cache). A failed install is
 // reported and the run goes on: a missing program turns its variants into
 // errors, missing hyperfine makes the startup benchmark time the runs
 // itself.
-func ensureTools(core, tasks bool) toolSet {
+func ensureTools(core, tasks, cache bool) toolSet {
 	var missing []string
-	for group, on := range map[string]bool{"core": core, "tasks": tasks} {
+	for group, on := range map[string]bool{"core": core, "tasks": tasks, "cache": cache} {
 		if !on {
 			continue
 		}
@@ -45,6 +48,7 @@ func ensureTools(core, tasks bool) toolSet {
 		}
 	}
 	slices.Sort(missing)
+	missing = slices.Compact(missing)
 	if len(missing) > 0 {
 		if os.Geteuid() != 0 {
 			fmt.Fprintf(os.Stderr, "bench: missing %s and not root; install with: sudo apt-get install -y %s\n",
@@ -67,19 +71,28 @@ func ensureTools(core, tasks bool) toolSet {
 		}
 		ts.versions["bash"] = firstLine(commandOutput("bash", "--version"))
 	}
-	if tasks {
+	if tasks || cache {
 		ts.ninja, _ = exec.LookPath("ninja")
-		ts.make, _ = exec.LookPath("make")
 		if ts.ninja != "" {
 			ts.versions["ninja"] = firstLine(commandOutput(ts.ninja, "--version"))
-		}
-		if ts.make != "" {
-			ts.versions["make"] = firstLine(commandOutput(ts.make, "--version"))
 		}
 		ts.gotask = ensureGoTask()
 		if ts.gotask != "" {
 			ts.versions["go-task"] = firstLine(commandOutput(ts.gotask, "--version")) + " (" + ts.gotask + ")"
 		}
+	}
+	if tasks {
+		ts.make, _ = exec.LookPath("make")
+		if ts.make != "" {
+			ts.versions["make"] = firstLine(commandOutput(ts.make, "--version"))
+		}
+	}
+	if cache {
+		ts.cc, _ = exec.LookPath("cc")
+		if ts.cc != "" {
+			ts.versions["cc"] = firstLine(commandOutput(ts.cc, "--version"))
+		}
+		ts.versions["cp"] = firstLine(commandOutput("cp", "--version"))
 	}
 	return ts
 }
