@@ -16,9 +16,10 @@ const recordMagic = "hazlua output\x00\x01"
 // sink's line writers emit, with its stream and whether the line ended
 // there, in order, in memory and then in an unlinked file (groupBuffer).
 type recorder struct {
-	mu  sync.Mutex
-	buf groupBuffer
-	hdr []byte // scratch
+	mu     sync.Mutex
+	buf    groupBuffer
+	hdr    []byte // scratch
+	pieces int
 }
 
 // add appends one piece.
@@ -32,6 +33,7 @@ func (r *recorder) add(st Stream, text []byte, newline bool) {
 	r.hdr = binary.AppendUvarint(append(r.hdr[:0], flags), uint64(len(text)))
 	r.buf.write(r.hdr)
 	r.buf.write(text)
+	r.pieces++
 }
 
 // Record makes the sink keep a copy of everything written through it
@@ -48,8 +50,9 @@ func (s *Sink) Record() {
 
 // TakeRecording ends the recording started by Record and returns it, to
 // be replayed by Replay, with the function that frees it (its spill file
-// too); ok is false when nothing was recorded (no Record, or raw mode).
-// Call it after Close: what is written later is not recorded.
+// too); ok is false when nothing was recorded (no Record, raw mode, or a
+// task that printed nothing). Call it after Close: what is written later
+// is not recorded.
 func (s *Sink) TakeRecording() (r io.Reader, release func(), ok bool) {
 	if s == nil {
 		return nil, nil, false
@@ -60,6 +63,10 @@ func (s *Sink) TakeRecording() (r io.Reader, release func(), ok bool) {
 	}
 	rec.mu.Lock() // wait for an add in progress
 	defer rec.mu.Unlock()
+	if rec.pieces == 0 {
+		rec.buf.release()
+		return nil, nil, false
+	}
 	return rec.buf.reader(), rec.buf.release, true
 }
 

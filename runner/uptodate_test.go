@@ -380,6 +380,12 @@ func TestRecordReplay(t *testing.T) {
 			if err := s2.Replay(strings.NewReader("not a recording")); err == nil {
 				t.Error("Replay of garbage succeeded")
 			}
+			quiet := o.Sink("quiet")
+			quiet.Record()
+			quiet.Close()
+			if _, _, ok := quiet.TakeRecording(); ok {
+				t.Error("a sink that was written nothing has a recording")
+			}
 		})
 	}
 }

@@ -62,6 +62,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/hazlua/hazlua/internal/fingerprint"
 	"github.com/hazlua/hazlua/internal/fsutil"
@@ -96,6 +97,60 @@ const dirMode = 0o755
 // by several goroutines; several processes may use one directory at once.
 type Cache struct {
 	dir string // absolute
+
+	// DeferSync, set before the Cache is used, leaves out the syncfs(2)
+	// that each Store and Restore makes before its renames; Sync makes
+	// everything they wrote durable later, once for all of them. A
+	// crash in between may then leave an entry whose blob, or a restored
+	// output whose content, did not reach the disk: a Lookup or Restore
+	// finds the first (the blob does not verify: a miss), and a caller
+	// that checks its outputs by content, as hazlua's runner does, the
+	// second; it must not record what it stored or restored as durable
+	// before Sync returns. Atomicity against a killed process does not
+	// depend on it (the renames give that).
+	DeferSync bool
+
+	mu      sync.Mutex
+	pending map[uint64]string // with DeferSync: a directory on each filesystem written to since Sync
+}
+
+// defer notes that dirs (by filesystem) hold data a later Sync must make
+// durable.
+func (c *Cache) deferSync(dirs map[uint64]string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pending == nil {
+		c.pending = map[uint64]string{}
+	}
+	for dev, dir := range dirs {
+		c.pending[dev] = dir
+	}
+}
+
+// Sync makes durable what Stores and Restores wrote since the last Sync
+// with DeferSync set: one syncfs(2) per filesystem they wrote to. Without
+// DeferSync it does nothing: each Store and Restore synced already.
+func (c *Cache) Sync() error {
+	c.mu.Lock()
+	pending := c.pending
+	c.pending = nil
+	c.mu.Unlock()
+	return syncDirs(pending)
+}
+
+// syncDirs makes each filesystem holding one of dirs durable.
+func syncDirs(dirs map[uint64]string) error {
+	for _, dir := range dirs {
+		d, err := os.Open(dir)
+		if err == nil {
+			err = syncFS(d)
+			d.Close()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Open opens the cache in dir, creating dir and its layout (directories

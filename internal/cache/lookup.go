@@ -18,12 +18,15 @@ import (
 // fresh one. Lookup is safe to call concurrently with every other method,
 // from goroutines or processes.
 func (c *Cache) Lookup(key fingerprint.Sum) (*Entry, error) {
+	p := c.entryPath(key)
+	if _, err := os.Lstat(p); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil // a miss needs no lock: most lookups of a first build
+	}
 	unlock, err := c.lock(false)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	p := c.entryPath(key)
 	f, err := os.Open(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil

@@ -255,17 +255,15 @@ func (r *restorer) mkdirs(dir string) error {
 	return nil
 }
 
-// sync makes the staged data durable: one syncfs per filesystem.
+// sync makes the staged data durable: one syncfs per filesystem (or,
+// with DeferSync, leaves that to Sync).
 func (r *restorer) sync() error {
-	for _, dir := range r.devs {
-		d, err := os.Open(dir)
-		if err == nil {
-			err = syncFS(d)
-			d.Close()
-		}
-		if err != nil {
-			return fmt.Errorf("cache: restore: %w", err)
-		}
+	if r.c.DeferSync {
+		r.c.deferSync(r.devs)
+		return nil
+	}
+	if err := syncDirs(r.devs); err != nil {
+		return fmt.Errorf("cache: restore: %w", err)
 	}
 	return nil
 }
@@ -358,10 +356,16 @@ func (r *restorer) finish() {
 }
 
 // hit counts a restore of the entry under key and marks it used now. The
-// hits file is opened without O_CREATE: if Prune removed the entry since
-// its Lookup, nothing is recorded.
+// hits file is made at the first hit (a Store makes one file fewer), if
+// the entry is still there: if Prune removed it since its Lookup, nothing
+// is recorded (and a hits file Prune races with is an orphan the next
+// Prune removes).
 func (c *Cache) hit(key fingerprint.Sum) {
-	f, err := os.OpenFile(c.entryPath(key)+hitsSuffix, os.O_WRONLY|os.O_APPEND, 0)
+	p := c.entryPath(key)
+	if _, err := os.Lstat(p); err != nil {
+		return
+	}
+	f, err := os.OpenFile(p+hitsSuffix, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
 		return
 	}

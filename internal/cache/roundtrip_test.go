@@ -343,3 +343,40 @@ func TestOpenErrors(t *testing.T) {
 		t.Errorf("Open left temporary files: %q", tmp)
 	}
 }
+
+// TestDeferSync: with DeferSync, Store and Restore leave their syncfs to
+// Sync, which syncs each filesystem they wrote to once; the round trip is
+// the same.
+func TestDeferSync(t *testing.T) {
+	c := openCache(t)
+	c.DeferSync = true
+	inTempDir(t)
+	writeFile(t, "out/a", "a", 0o644)
+	items := snapshot(t, "out")
+	if err := c.Store(key("d"), []string{"out"}, items, strings.NewReader("log")); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.pending) != 1 {
+		t.Errorf("after a Store: %d filesystems pending, want the cache's", len(c.pending))
+	}
+	os.RemoveAll("out")
+	if err := c.Restore(lookup(t, c, key("d"))); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.pending) != 2 {
+		t.Errorf("after a Restore: %v pending, want the cache's and the output's", c.pending)
+	}
+	if b, err := os.ReadFile("out/a"); err != nil || string(b) != "a" {
+		t.Errorf("restored out/a: %q, %v", b, err)
+	}
+	if err := c.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if c.pending != nil {
+		t.Errorf("after Sync: %v pending", c.pending)
+	}
+	c.DeferSync = false
+	if err := c.Store(key("e"), []string{"out"}, snapshot(t, "out"), nil); err != nil || c.pending != nil {
+		t.Errorf("without DeferSync: %v, pending %v", err, c.pending)
+	}
+}

@@ -99,11 +99,6 @@ func (c *Cache) Store(key fingerprint.Sum, roots []string, items []Item, log io.
 		return fmt.Errorf("cache: store: %w", err)
 	}
 	s.entry = ""
-	// The hits file exists from the store on, so that Restore appends to
-	// it only while the entry exists.
-	if hits, err := os.OpenFile(dest+hitsSuffix, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644); err == nil {
-		hits.Close()
-	}
 	return nil
 }
 
@@ -192,14 +187,15 @@ func (s *storer) copyFile(it Item) (string, error) {
 	return tmp, nil
 }
 
-// sync makes every temporary file of the Store durable.
+// sync makes every temporary file of the Store durable (or, with
+// DeferSync, leaves that to Sync).
 func (s *storer) sync() error {
-	d, err := os.Open(s.c.path(tmpDir))
-	if err != nil {
-		return fmt.Errorf("cache: store: %w", err)
+	dirs := map[uint64]string{0: s.c.path(tmpDir)} // the cache is on one filesystem
+	if s.c.DeferSync {
+		s.c.deferSync(dirs)
+		return nil
 	}
-	defer d.Close()
-	if err := syncFS(d); err != nil {
+	if err := syncDirs(dirs); err != nil {
 		return fmt.Errorf("cache: store: %w", err)
 	}
 	return nil

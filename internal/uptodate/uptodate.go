@@ -187,6 +187,9 @@ func (s *Store) openCache(create bool) *cache.Cache {
 		s.disableCache(err)
 		return nil
 	}
+	// Stores and restores are made durable once, by Close, before the
+	// state that records them: each task paid a syncfs(2) otherwise.
+	c.DeferSync = true
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.cache == nil {
@@ -220,6 +223,16 @@ func (s *Store) Close() error {
 	}
 	if err := s.makeDir(); err != nil {
 		return fmt.Errorf("state %s: %w", s.cfg.Dir, err)
+	}
+	s.mu.Lock()
+	c := s.cache
+	s.mu.Unlock()
+	if c != nil {
+		// What the state will say was stored or restored must be on disk
+		// first (cache.Cache.DeferSync).
+		if err := c.Sync(); err != nil {
+			return fmt.Errorf("cache: %w", err)
+		}
 	}
 	unlock, err := fsutil.Lock(filepath.Join(s.cfg.Dir, lockFile), false)
 	if err != nil {
