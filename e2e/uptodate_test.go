@@ -367,8 +367,8 @@ func TestCorruptState(t *testing.T) {
 		{"state", "state", "task state unreadable"},
 		{"stat index", "stat", "stat index unreadable"},
 		{"records", "records", "task records unreadable"},
-		{"cache entry", "cache/entries/*/*", "running it"},
-		{"cache blob", "cache/blobs/*/*", "running it"},
+		{"cache entry", "cache/entries/*", "running it"},
+		{"cache blob", "cache/blobs/*", "running it"},
 	}
 	for _, f := range files {
 		for how, fn := range damage {

@@ -106,14 +106,11 @@ func (e *execution) result() result {
 		spec = t.spec()
 	}
 	var log io.Reader
+	var release func()
 	if recording {
-		var release func()
-		var ok bool
-		if log, release, ok = e.tc.sink.TakeRecording(); ok {
-			defer release()
-		}
+		log, release, _ = e.tc.sink.TakeRecording()
 	}
-	r.outputs, r.err = store.Commit(spec, chk, log)
+	r.outputs, r.err = store.Commit(spec, chk, log, release)
 	if r.err != nil && t.Pos != "" {
 		r.err = fmt.Errorf("%s: %w", t.Pos, r.err) // the declaration is at fault
 	}

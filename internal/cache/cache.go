@@ -8,17 +8,17 @@
 //
 // A cache directory DIR holds:
 //
-//	DIR/VERSION                 "hazlua cache 1\n"; Open refuses another
+//	DIR/VERSION                 "hazlua cache 2\n"; Open refuses another
 //	DIR/lock                    flock(2) (fsutil.Lock): shared for Store, Lookup, Restore,
 //	                            OpenLog and Stats; exclusive for Prune, Clear
 //	DIR/tmp/.haz-tmp-*          blobs and entries being written (same
 //	                            filesystem as blobs/ and entries/)
-//	DIR/blobs/ab/abcd…          file contents and logs, named by the
+//	DIR/blobs/abcd…             file contents and logs, named by the
 //	                            SHA-256 of their content (64 hex digits),
 //	                            mode 0444, never rewritten in place
-//	DIR/entries/ab/abcd…        one entry per task fingerprint (mode 0444);
+//	DIR/entries/abcd…           one entry per task fingerprint (mode 0444);
 //	                            its mtime is when it was stored
-//	DIR/entries/ab/abcd….hits   one byte appended per restore: its size is
+//	DIR/entries/abcd….hits      one byte appended per restore: its size is
 //	                            the hit count, its mtime the last restore
 //
 // An entry is last used at the later of its two mtimes; Prune removes the
@@ -75,7 +75,7 @@ import (
 var ErrCorrupt = errors.New("cache: corrupt entry")
 
 // layoutVersion is the content of DIR/VERSION.
-const layoutVersion = "hazlua cache 1\n"
+const layoutVersion = "hazlua cache 2\n"
 
 // Names inside the cache directory.
 const (
@@ -205,14 +205,12 @@ func (c *Cache) path(names ...string) string {
 
 // blobPath is where the blob of content sum lives.
 func (c *Cache) blobPath(sum fingerprint.Sum) string {
-	h := sum.String()
-	return filepath.Join(c.dir, blobsDir, h[:2], h)
+	return filepath.Join(c.dir, blobsDir, sum.String())
 }
 
 // entryPath is where the entry stored under key lives.
 func (c *Cache) entryPath(key fingerprint.Sum) string {
-	h := key.String()
-	return filepath.Join(c.dir, entriesDir, h[:2], h)
+	return filepath.Join(c.dir, entriesDir, key.String())
 }
 
 // checkVersion writes DIR/VERSION if it is missing, and fails if it

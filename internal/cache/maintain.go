@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/hazlua/hazlua/internal/fingerprint"
@@ -89,7 +88,7 @@ func (c *Cache) Prune(maxBytes int64, maxAge time.Duration, now time.Time) (Prun
 	blobs := make(map[fingerprint.Sum]*file, len(blobFiles))
 	for i, f := range blobFiles {
 		var sum fingerprint.Sum
-		if isSum(f.name) && sum.UnmarshalText([]byte(f.name)) == nil && filepath.Base(filepath.Dir(f.path)) == f.name[:2] {
+		if isSum(f.name) && sum.UnmarshalText([]byte(f.name)) == nil {
 			blobs[sum] = &blobFiles[i]
 		} else {
 			res.Blobs++ // not a blob: junk
@@ -245,33 +244,23 @@ type file struct {
 	mtime      time.Time
 }
 
-// listFiles lists the files in the subdirectories of dir (the blobs or
-// entries of the cache). Files that vanish while it lists are left out.
+// listFiles lists the files in dir (the blobs or the entries of the
+// cache). Files that vanish while it lists are left out.
 func listFiles(dir string) ([]file, error) {
-	subs, err := readDirNames(dir)
+	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("cache: %w", err)
 	}
 	var out []file
-	for _, s := range subs {
-		sub := filepath.Join(dir, s)
-		ents, err := os.ReadDir(sub)
+	for _, d := range ents {
+		fi, err := d.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
 		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
-				continue
-			}
 			return nil, fmt.Errorf("cache: %w", err)
 		}
-		for _, d := range ents {
-			fi, err := d.Info()
-			if errors.Is(err, fs.ErrNotExist) {
-				continue
-			}
-			if err != nil {
-				return nil, fmt.Errorf("cache: %w", err)
-			}
-			out = append(out, file{path: filepath.Join(sub, d.Name()), name: d.Name(), size: fi.Size(), mtime: fi.ModTime()})
-		}
+		out = append(out, file{path: filepath.Join(dir, d.Name()), name: d.Name(), size: fi.Size(), mtime: fi.ModTime()})
 	}
 	return out, nil
 }

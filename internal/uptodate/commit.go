@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"slices"
+	"sync"
 
 	"github.com/hazlua/hazlua/internal/cache"
 	"github.com/hazlua/hazlua/internal/fingerprint"
@@ -26,11 +27,20 @@ func (e *MissingOutputError) Error() string {
 // Commit records the success of the task sp, checked by c: it finds the
 // outputs (a declared output that does not exist is a
 // *MissingOutputError: the task fails), records the fingerprint and the
-// outputs as the task's last success, and stores the outputs and log (the
-// task's recorded output, nil if none) in the cache. It returns the
-// outputs as dependents see them. Recording and storing need inputs and
-// not Always; problems with the cache are warnings.
-func (s *Store) Commit(sp *Spec, c *Check, log io.Reader) ([]fingerprint.File, error) {
+// outputs as the task's last success, and queues the outputs and log (the
+// task's recorded output, nil if none) to be stored in the cache on a
+// goroutine of the Store's, so that dependents need not wait for the
+// copy. Commit owns log: it calls release (if not nil) once it is done
+// with it. It returns the outputs as dependents see them. Recording and
+// storing need inputs and not Always; problems with the cache are
+// warnings.
+func (s *Store) Commit(sp *Spec, c *Check, log io.Reader, release func()) ([]fingerprint.File, error) {
+	stored := false
+	defer func() {
+		if !stored && release != nil {
+			release()
+		}
+	}()
 	roots, items, err := s.snapshot(sp.Outputs)
 	if err != nil {
 		return nil, err
@@ -44,15 +54,83 @@ func (s *Store) Commit(sp *Spec, c *Check, log io.Reader) ([]fingerprint.File, e
 	}
 	s.remember(sp.Name, c, files)
 	if cc := s.openCache(true); cc != nil {
-		if err := cc.Store(c.sum, roots, items, log); err != nil {
-			if diskFull(err) {
-				s.disableCache(err)
-			} else {
-				s.warn("store", "task %s: not stored in the cache: %v", sp.Name, err)
-			}
-		}
+		stored = true
+		q := s.storer()
+		q.pending.Add(1)
+		q.queue <- storeJob{cc: cc, task: sp.Name, key: c.sum, roots: roots, items: items, log: log, release: release}
 	}
 	return files, nil
+}
+
+// storeJob is a Store of the cache that Commit queued.
+type storeJob struct {
+	cc      *cache.Cache
+	task    string
+	key     fingerprint.Sum
+	roots   []string
+	items   []cache.Item
+	log     io.Reader
+	release func()
+}
+
+// storeQueue runs the queued stores one at a time, so that at most one
+// copy competes with the tasks for the machine; Close waits for it.
+type storeQueue struct {
+	queue   chan storeJob
+	done    chan struct{}
+	pending sync.WaitGroup // jobs queued and not yet done
+}
+
+// storer returns the Store's queue, starting its goroutine at the first
+// call.
+func (s *Store) storer() *storeQueue {
+	s.storeOnce.Do(func() {
+		s.stores = &storeQueue{queue: make(chan storeJob, 64), done: make(chan struct{})}
+		go func() {
+			defer close(s.stores.done)
+			for j := range s.stores.queue {
+				s.store(j)
+				s.stores.pending.Done()
+			}
+		}()
+	})
+	return s.stores
+}
+
+// store does one queued store.
+func (s *Store) store(j storeJob) {
+	if j.release != nil {
+		defer j.release()
+	}
+	s.mu.Lock()
+	off := s.cacheErr
+	s.mu.Unlock()
+	if off {
+		return // a full or read-only cache: no more tries
+	}
+	if err := j.cc.Store(j.key, j.roots, j.items, j.log); err != nil {
+		if diskFull(err) {
+			s.disableCache(err)
+		} else {
+			s.warn("store", "task %s: not stored in the cache: %v", j.task, err)
+		}
+	}
+}
+
+// waitStores waits until the stores queued so far are done.
+func (s *Store) waitStores() {
+	if q := s.storer(); q != nil {
+		q.pending.Wait()
+	}
+}
+
+// drainStores waits for the queued stores to end.
+func (s *Store) drainStores() {
+	s.storeOnce.Do(func() {}) // no queue after Close
+	if s.stores != nil {
+		close(s.stores.queue)
+		<-s.stores.done
+	}
 }
 
 // Restore restores the outputs c found in the cache and records the task

@@ -69,6 +69,9 @@ type Store struct {
 	dirMade  bool
 	cache    *cache.Cache
 	cacheErr bool // the cache could not be opened or a store hit a full or read-only disk: no more stores
+
+	storeOnce sync.Once
+	stores    *storeQueue // Commit's stores, run in the background (commit.go)
 }
 
 // Open loads the state directory's stat index and task state. It never
@@ -214,10 +217,12 @@ func diskFull(err error) bool {
 		errors.Is(err, syscall.EDQUOT) || errors.Is(err, os.ErrPermission)
 }
 
-// Close saves the stat index and the task state, merged with what other
-// runs saved meanwhile, under the state directory's lock. An error means
-// the next run reruns what this one recorded; the caller warns.
+// Close waits for the queued stores, then saves the stat index and the
+// task state, merged with what other runs saved meanwhile, under the state
+// directory's lock. An error means the next run reruns what this one
+// recorded; the caller warns. Nothing may use the Store after Close.
 func (s *Store) Close() error {
+	s.drainStores()
 	if !s.state.Dirty() && !s.ix.Dirty() && !s.records.pending() {
 		return nil
 	}

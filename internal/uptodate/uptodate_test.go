@@ -92,10 +92,11 @@ func (p *project) build(sp *Spec, deps []fingerprint.DepOutput, body func()) []f
 		p.t.Fatalf("build %s: Check = %v, want Run", sp.Name, c.Action)
 	}
 	body()
-	files, err := p.s.Commit(sp, c, strings.NewReader("log of "+sp.Name))
+	files, err := p.s.Commit(sp, c, strings.NewReader("log of "+sp.Name), nil)
 	if err != nil {
 		p.t.Fatal(err)
 	}
+	p.s.waitStores() // the next Check may look for what was stored
 	return files
 }
 
@@ -253,7 +254,7 @@ func TestMissingOutput(t *testing.T) {
 		sp := &Spec{Name: "compile", Inputs: []string{"src/*.c"}, Outputs: outputs}
 		c := p.s.Check(sp, nil)
 		os.RemoveAll("build")
-		_, err := p.s.Commit(sp, c, nil)
+		_, err := p.s.Commit(sp, c, nil, nil)
 		var missing *MissingOutputError
 		if !errors.As(err, &missing) || !strings.Contains(err.Error(), "declared output build/") {
 			t.Errorf("outputs %q, none produced: Commit error %v", outputs, err)
@@ -262,7 +263,7 @@ func TestMissingOutput(t *testing.T) {
 	// Without inputs: checked too, and the outputs are returned.
 	p.write("build/a.o", "x")
 	sp := &Spec{Name: "gen", Outputs: []string{"build/a.o"}}
-	files, err := p.s.Commit(sp, p.s.Check(sp, nil), nil)
+	files, err := p.s.Commit(sp, p.s.Check(sp, nil), nil, nil)
 	if err != nil || len(files) != 1 {
 		t.Errorf("Commit without inputs: %v, %v", files, err)
 	}
@@ -330,7 +331,7 @@ func TestConcurrentCloses(t *testing.T) {
 		s  *Store
 		sp *Spec
 	}{{one, a}, {two, b}} {
-		if _, err := x.s.Commit(x.sp, x.s.Check(x.sp, nil), nil); err != nil {
+		if _, err := x.s.Commit(x.sp, x.s.Check(x.sp, nil), nil, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -355,5 +356,34 @@ func TestStateDirIgnored(t *testing.T) {
 	p.reopen()
 	if got := p.read(filepath.Join(StateDir, ".gitignore")); !strings.HasSuffix(got, "\n*\n") {
 		t.Errorf(".haz/.gitignore = %q, want it to ignore everything", got)
+	}
+}
+
+// TestCommitReleasesLog: Commit owns the log it is given: it releases it
+// once stored (in the background, by Close at the latest), or at once
+// when nothing is stored.
+func TestCommitReleasesLog(t *testing.T) {
+	p := newProject(t)
+	p.write("src/a.c", "int a;")
+	p.write("build/a.o", "obj")
+	released := 0
+	release := func() { released++ }
+	sp := compile()
+	if _, err := p.s.Commit(sp, p.s.Check(sp, nil), strings.NewReader("log"), release); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if released != 1 {
+		t.Errorf("a stored log released %d times, want once by Close", released)
+	}
+	p.s = Open(p.cfg)
+	gen := &Spec{Name: "gen", Outputs: []string{"build/a.o"}} // no inputs: nothing stored
+	if _, err := p.s.Commit(gen, p.s.Check(gen, nil), strings.NewReader("log"), release); err != nil {
+		t.Fatal(err)
+	}
+	if released != 2 {
+		t.Errorf("an unstored log released %d times in all, want 2", released)
 	}
 }
