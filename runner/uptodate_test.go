@@ -280,6 +280,9 @@ func TestReadsAnotherTasksOutput(t *testing.T) {
 	o, _, stderr := newTestOutput(t, Prefixed, false, true, false)
 	store := uptodate.Open(uptodate.Config{Dir: ".haz"})
 	Run(context.Background(), mustPlan(t, g, "good", "bad", "worse"), Options{Jobs: 1, Output: o, Store: store})
+	if err := store.Close(); err != nil {
+		t.Fatal(err)
+	}
 	got := contents(t, stderr)
 	for _, w := range want {
 		if strings.Count(got, "hazlua: warning: "+w+"\n") != 1 {
