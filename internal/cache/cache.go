@@ -9,20 +9,20 @@
 // A cache directory DIR holds:
 //
 //	DIR/VERSION                 "hazlua cache 2\n"; Open refuses another
-//	DIR/lock                    flock(2) (fsutil.Lock): shared for Store, Lookup, Restore,
-//	                            OpenLog and Stats; exclusive for Prune, Clear
+//	DIR/lock                    flock(2) (fsutil.Lock): shared for Store,
+//	                            Restore and Stats; exclusive for Prune, Clear
 //	DIR/tmp/.haz-tmp-*          blobs and entries being written (same
 //	                            filesystem as blobs/ and entries/)
 //	DIR/blobs/abcd…             file contents and logs, named by the
 //	                            SHA-256 of their content (64 hex digits),
 //	                            mode 0444, never rewritten in place
 //	DIR/entries/abcd…           one entry per task fingerprint (mode 0444);
-//	                            its mtime is when it was stored
-//	DIR/entries/abcd….hits      one byte appended per restore: its size is
-//	                            the hit count, its mtime the last restore
+//	                            its mtime is its last use: when it was
+//	                            stored or last restored
+//	DIR/hits                    one byte appended per restore: its size is
+//	                            the hit count
 //
-// An entry is last used at the later of its two mtimes; Prune removes the
-// least recently used first.
+// Prune removes the least recently used entries first.
 //
 // An entry file is the JSON of the entry (with a format version and the
 // key) on one line, then "sha256:" and the hex SHA-256 of that line, so any
@@ -84,7 +84,7 @@ const (
 	tmpDir      = "tmp"
 	blobsDir    = "blobs"
 	entriesDir  = "entries"
-	hitsSuffix  = ".hits"
+	hitsFile    = "hits"
 	tempPrefix  = ".haz-tmp-"
 )
 

@@ -201,13 +201,11 @@ func tmpFiles(t testing.TB, c *Cache) []string {
 	return names
 }
 
-// setLastUse sets the mtimes of k's entry and hits files, its last use.
+// setLastUse sets the mtime of k's entry, its last use.
 func setLastUse(t testing.TB, c *Cache, k fingerprint.Sum, when time.Time) {
 	t.Helper()
-	for _, p := range []string{c.entryPath(k), c.entryPath(k) + hitsSuffix} {
-		if err := os.Chtimes(p, when, when); err != nil && !os.IsNotExist(err) { // no hits file before the first restore
-			t.Fatal(err)
-		}
+	if err := os.Chtimes(c.entryPath(k), when, when); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -19,15 +19,7 @@ import (
 // from goroutines or processes.
 func (c *Cache) Lookup(key fingerprint.Sum) (*Entry, error) {
 	p := c.entryPath(key)
-	if _, err := os.Lstat(p); errors.Is(err, fs.ErrNotExist) {
-		return nil, nil // a miss needs no lock: most lookups of a first build
-	}
-	unlock, err := c.lock(false)
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
-	f, err := os.Open(p)
+	f, err := os.Open(p) // no lock: entries are replaced and removed whole, and Restore checks every blob again
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -66,13 +58,12 @@ func (c *Cache) Lookup(key fingerprint.Sum) (*Entry, error) {
 	return e, nil
 }
 
-// removeEntry removes the entry file p (and its hits file; p may be
-// garbage of any kind) if it is still
+// removeEntry removes the entry file p (which may be garbage of any kind)
+// if it is still
 // the file fi describes, not one a concurrent Store has just put there.
 func removeEntry(p string, fi fs.FileInfo) {
 	if now, err := os.Lstat(p); err == nil && os.SameFile(now, fi) {
 		removeTree(p)
-		os.Remove(p + hitsSuffix)
 	}
 }
 
@@ -86,12 +77,7 @@ func (c *Cache) OpenLog(e *Entry) (io.ReadCloser, error) {
 	if e == nil || e.Log == nil {
 		return nil, nil
 	}
-	unlock, err := c.lock(false)
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
-	p := c.blobPath(*e.Log)
+	p := c.blobPath(*e.Log) // no lock: a blob Prune removes once open stays readable
 	f, err := os.Open(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: log blob %s is missing", ErrCorrupt, p)

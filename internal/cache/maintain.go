@@ -19,7 +19,7 @@ import (
 type Stats struct {
 	Entries int   // entries stored
 	Blobs   int   // blobs stored
-	Bytes   int64 // the sizes of the blobs and entry files (hits files included)
+	Bytes   int64 // the sizes of the blobs and entry files
 	Hits    int64 // restores, summed over entries
 }
 
@@ -44,14 +44,13 @@ func (c *Cache) Stats() (Stats, error) {
 		return Stats{}, err
 	}
 	for _, f := range entries {
-		switch {
-		case isSum(f.name):
+		if isSum(f.name) {
 			s.Entries++
 			s.Bytes += f.size
-		case isSum(strings.TrimSuffix(f.name, hitsSuffix)):
-			s.Hits += f.size
-			s.Bytes += f.size
 		}
+	}
+	if fi, err := os.Stat(c.path(hitsFile)); err == nil {
+		s.Hits = fi.Size()
 	}
 	blobs, err := listFiles(c.path(blobsDir))
 	if err != nil {
@@ -71,8 +70,9 @@ func (c *Cache) Stats() (Stats, error) {
 // and entries whose blobs are missing are removed too, and so are the
 // temporary files crashes left. now is the current time (tests pass their
 // own). Prune takes the cache's lock exclusively: it waits for the
-// Stores, Restores, Lookups and OpenLogs in progress, in every process,
-// and they wait for it.
+// Stores and Restores in progress, in every process, and they wait for
+// it (a Lookup or OpenLog needs no lock: a file it opened stays readable,
+// and what it misses is a miss).
 func (c *Cache) Prune(maxBytes int64, maxAge time.Duration, now time.Time) (PruneResult, error) {
 	var res PruneResult
 	unlock, err := c.lock(true)
@@ -124,7 +124,7 @@ func (c *Cache) Prune(maxBytes int64, maxAge time.Duration, now time.Time) (Prun
 		if !old && !big {
 			continue
 		}
-		if err := removeFiles(e.path, e.path+hitsSuffix); err != nil {
+		if err := removeFiles(e.path); err != nil {
 			return res, fmt.Errorf("cache: prune: %w", err)
 		}
 		res.Entries++
@@ -152,14 +152,14 @@ func (c *Cache) Prune(maxBytes int64, maxAge time.Duration, now time.Time) (Prun
 // entryInfo is what Prune knows of an entry.
 type entryInfo struct {
 	path    string
-	size    int64 // entry and hits file
+	size    int64
 	lastUse time.Time
 	blobs   []fingerprint.Sum
 }
 
 // loadEntries reads every entry, removing (and counting in res) those
-// that are corrupt, refer to a blob not in blobs, or are hits files
-// without an entry.
+// that are corrupt or refer to a blob not in blobs, and files that are no
+// entry.
 func (c *Cache) loadEntries(blobs map[fingerprint.Sum]*file, res *PruneResult) ([]*entryInfo, error) {
 	files, err := listFiles(c.path(entriesDir))
 	if err != nil {
@@ -169,25 +169,12 @@ func (c *Cache) loadEntries(blobs map[fingerprint.Sum]*file, res *PruneResult) (
 	for _, f := range files {
 		if isSum(f.name) {
 			byPath[f.path] = &entryInfo{path: f.path, size: f.size, lastUse: f.mtime}
-		}
-	}
-	for _, f := range files {
-		base, ok := strings.CutSuffix(f.path, hitsSuffix)
-		if !ok || !isSum(filepath.Base(base)) {
 			continue
 		}
-		e := byPath[base]
-		if e == nil {
-			if err := removeFiles(f.path); err != nil {
-				return nil, fmt.Errorf("cache: prune: %w", err)
-			}
-			res.Bytes += f.size
-			continue
+		if err := removeFiles(f.path); err != nil { // not an entry: junk
+			return nil, fmt.Errorf("cache: prune: %w", err)
 		}
-		e.size += f.size
-		if f.mtime.After(e.lastUse) {
-			e.lastUse = f.mtime
-		}
+		res.Bytes += f.size
 	}
 	var out []*entryInfo
 	for _, e := range byPath {
@@ -202,7 +189,7 @@ func (c *Cache) loadEntries(blobs map[fingerprint.Sum]*file, res *PruneResult) (
 			out = append(out, e)
 			continue
 		}
-		if err := removeFiles(e.path, e.path+hitsSuffix); err != nil {
+		if err := removeFiles(e.path); err != nil {
 			return nil, fmt.Errorf("cache: prune: %w", err)
 		}
 		res.Entries++
@@ -233,6 +220,9 @@ func (c *Cache) Clear() error {
 		if err := os.MkdirAll(c.path(sub), dirMode); err != nil {
 			return fmt.Errorf("cache: clear: %w", err)
 		}
+	}
+	if err := removeFiles(c.path(hitsFile)); err != nil {
+		return fmt.Errorf("cache: clear: %w", err)
 	}
 	return nil
 }

@@ -193,7 +193,7 @@ func TestPruneGarbage(t *testing.T) {
 	writeFile(t, c.blobPath(orphan), "orphan", 0o444)
 	writeFile(t, c.path(blobsDir, "zz", "junk"), "junk", 0o644)
 	writeFile(t, c.path(tmpDir, tempPrefix+"123"), "crashed", 0o600)
-	writeFile(t, c.entryPath(key("gone"))+hitsSuffix, "xx", 0o644)
+	writeFile(t, c.entryPath(key("gone"))+".junk", "xx", 0o644)
 	overwrite(t, c.entryPath(key("c")), []byte("corrupt"))
 	res, err := c.Prune(0, 0, time.Now())
 	if err != nil {
@@ -205,7 +205,7 @@ func TestPruneGarbage(t *testing.T) {
 	if got := present(t, c, "a", "b", "c"); got != "a b" {
 		t.Errorf("after Prune: %q", got)
 	}
-	for _, p := range []string{c.blobPath(orphan), c.path(blobsDir, "zz", "junk"), c.path(tmpDir, tempPrefix+"123"), c.entryPath(key("gone")) + hitsSuffix} {
+	for _, p := range []string{c.blobPath(orphan), c.path(blobsDir, "zz", "junk"), c.path(tmpDir, tempPrefix+"123"), c.entryPath(key("gone")) + ".junk"} {
 		if _, err := os.Lstat(p); err == nil {
 			t.Errorf("%s not removed", p)
 		}

@@ -8,6 +8,7 @@ import (
 	"path"
 	"path/filepath"
 	"sync"
+	"time"
 	"syscall"
 
 	"github.com/hazlua/hazlua/internal/fingerprint"
@@ -355,17 +356,16 @@ func (r *restorer) finish() {
 	}
 }
 
-// hit counts a restore of the entry under key and marks it used now. The
-// hits file is made at the first hit (a Store makes one file fewer), if
-// the entry is still there: if Prune removed it since its Lookup, nothing
-// is recorded (and a hits file Prune races with is an orphan the next
-// Prune removes).
+// hit counts a restore of the entry under key and marks it used now (its
+// mtime): one byte appended to DIR/hits, which counts them all, instead
+// of a file per entry, as creating a file is the dearest thing a restore
+// does. If Prune removed the entry since its Lookup, nothing is marked.
 func (c *Cache) hit(key fingerprint.Sum) {
-	p := c.entryPath(key)
-	if _, err := os.Lstat(p); err != nil {
+	now := time.Now()
+	if err := os.Chtimes(c.entryPath(key), now, now); err != nil {
 		return
 	}
-	f, err := os.OpenFile(p+hitsSuffix, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	f, err := os.OpenFile(c.path(hitsFile), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
 		return
 	}
