@@ -8,8 +8,8 @@ import (
 	"path"
 	"path/filepath"
 	"sync"
-	"time"
 	"syscall"
+	"time"
 
 	"github.com/hazlua/hazlua/internal/fingerprint"
 )
