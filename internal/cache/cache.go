@@ -10,7 +10,8 @@
 //
 //	DIR/VERSION                 "hazlua cache 2\n"; Open refuses another
 //	DIR/lock                    flock(2) (fsutil.Lock): shared for Store,
-//	                            Restore and Stats; exclusive for Prune, Clear
+//	                            Restore, Stats and a Lookup that finds an
+//	                            entry; exclusive for Prune, Clear
 //	DIR/tmp/.haz-tmp-*          blobs and entries being written (same
 //	                            filesystem as blobs/ and entries/)
 //	DIR/blobs/abcd…             file contents and logs, named by the

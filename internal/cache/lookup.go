@@ -19,7 +19,15 @@ import (
 // from goroutines or processes.
 func (c *Cache) Lookup(key fingerprint.Sum) (*Entry, error) {
 	p := c.entryPath(key)
-	f, err := os.Open(p) // no lock: entries are replaced and removed whole, and Restore checks every blob again
+	if _, err := os.Lstat(p); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil // a miss needs no lock: most lookups of a first build
+	}
+	unlock, err := c.lock(false) // a Prune must not remove blobs while they are checked
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	f, err := os.Open(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

@@ -70,9 +70,9 @@ func (c *Cache) Stats() (Stats, error) {
 // and entries whose blobs are missing are removed too, and so are the
 // temporary files crashes left. now is the current time (tests pass their
 // own). Prune takes the cache's lock exclusively: it waits for the
-// Stores and Restores in progress, in every process, and they wait for
-// it (a Lookup or OpenLog needs no lock: a file it opened stays readable,
-// and what it misses is a miss).
+// Stores, Restores and Lookups in progress, in every process, and they
+// wait for it (an OpenLog needs no lock: a file it opened stays
+// readable).
 func (c *Cache) Prune(maxBytes int64, maxAge time.Duration, now time.Time) (PruneResult, error) {
 	var res PruneResult
 	unlock, err := c.lock(true)
