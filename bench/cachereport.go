@@ -226,46 +226,6 @@ func renderCacheReport(cfg config, m machine, bins binaries, source string, resu
 	}
 	w("The machine is shared with other work, and these runs read and write files, so expect more than a few percent of noise.\n\n")
 
-	w("### Summary\n\n")
-	w("| benchmark | anchors | hazlua | ratio | target | result |\n|---|---|---|---|---|---|\n")
-	for _, br := range results {
-		for _, row := range evaluateCache(br, cfg.sizes) {
-			w("| %s | %s | %s | %s | %s | %s |\n", cell(row.name), cell(row.anchors), cell(row.hazlua), cell(row.ratio), cell(row.target), cell(row.verdict))
-		}
-	}
-
-	w("\n### Details\n\n")
-	for _, br := range results {
-		w("- **%s**: %s.\n", br.bench.name, br.bench.what)
-	}
-	for _, br := range results {
-		for _, r := range br.results {
-			if r.note != "" {
-				w("- **%s**, %s: %s.\n", br.bench.name, r.label, r.note)
-			}
-		}
-	}
-	w("\n| benchmark | variant | tasks | command | median | min | rounds | peak RSS (median) |\n|---|---|---|---|---|---|---|---|\n")
-	for _, br := range results {
-		for _, r := range br.results {
-			median, fastest, rounds, rss := "—", "—", "—", "—"
-			if r.ok() {
-				median, fastest = formatDuration(r.median()), formatDuration(r.fastest)
-				rounds = fmt.Sprint(len(r.walls))
-				if len(r.rss) > 0 {
-					rss = humanBytes(r.medianRSS())
-				}
-			}
-			if r.err != "" {
-				median = r.err
-			}
-			tasks := "—"
-			if r.tasks > 0 {
-				tasks = fmt.Sprint(r.tasks)
-			}
-			w("| %s | %s | %s | `%s` | %s | %s | %s | %s |\n", br.bench.name, cell(r.label), tasks,
-				cell(displayCommand(r.variant)), cell(median), fastest, rounds, rss)
-		}
-	}
+	writeTaskSections(w, results, "ratio", func(br benchResult) []taskRow { return evaluateCache(br, cfg.sizes) })
 	return b.String()
 }

@@ -58,17 +58,7 @@ func renderReport(cfg config, m machine, results []benchResult) string {
 	w("\n| benchmark | variant | command | median | min | rounds | peak RSS (median) |\n|---|---|---|---|---|---|---|\n")
 	for _, br := range results {
 		for _, r := range br.results {
-			median, fastest, rounds, rss := "—", "—", "—", "—"
-			if r.ok() {
-				median, fastest = formatDuration(r.median()), formatDuration(r.fastest)
-				rounds = fmt.Sprint(len(r.walls))
-				if len(r.rss) > 0 {
-					rss = humanBytes(r.medianRSS())
-				}
-			}
-			if r.err != "" {
-				median = r.err
-			}
+			median, fastest, rounds, rss := r.figures()
 			w("| %s | %s | `%s` | %s | %s | %s | %s |\n", br.bench.name, r.label,
 				cell(displayCommand(r.variant)), cell(median), fastest, rounds, rss)
 		}

@@ -21,6 +21,23 @@ func (r *variantResult) ok() bool              { return r.err == "" && len(r.wal
 func (r *variantResult) median() time.Duration { return medianDuration(r.walls) }
 func (r *variantResult) medianRSS() int64      { return medianInt64(r.rss) }
 
+// figures returns the report's cells of r: its median (or its error),
+// fastest run, number of rounds and median peak RSS, "—" where unknown.
+func (r *variantResult) figures() (median, fastest, rounds, rss string) {
+	median, fastest, rounds, rss = "—", "—", "—", "—"
+	if r.ok() {
+		median, fastest = formatDuration(r.median()), formatDuration(r.fastest)
+		rounds = fmt.Sprint(len(r.walls))
+		if len(r.rss) > 0 {
+			rss = humanBytes(r.medianRSS())
+		}
+	}
+	if r.err != "" {
+		median = r.err
+	}
+	return median, fastest, rounds, rss
+}
+
 // benchResult is one benchmark's variants, in the benchmark's order.
 type benchResult struct {
 	bench   benchmark

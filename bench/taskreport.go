@@ -226,17 +226,25 @@ func renderTasksReport(cfg config, m machine, bins binaries, source string, resu
 	w("go-task is first tried once at %d tasks and measured at %d tasks instead if that run takes more than %s. ", cfg.sizes.tasks, cfg.sizes.gotaskFallback, formatDuration(cfg.sizes.gotaskSlow))
 	w("Per-task figures are the difference of two medians over the number of tasks. The machine is shared with other work, so expect a few percent of noise.\n\n")
 
+	writeTaskSections(w, results, "ratio / per task", func(br benchResult) []taskRow { return evaluateTasks(br, cfg.sizes) })
+	return b.String()
+}
+
+// writeTaskSections writes the Summary (one row per taskRow that evaluate
+// makes of each result; ratioHeader heads the ratio column) and the Details
+// (what each benchmark runs, the notes, and one row per variant) of the
+// tasks and cache groups.
+func writeTaskSections(w func(string, ...any), results []benchResult, ratioHeader string, evaluate func(benchResult) []taskRow) {
 	w("### Summary\n\n")
-	w("| benchmark | anchors | hazlua | ratio / per task | target | result |\n|---|---|---|---|---|---|\n")
+	w("| benchmark | anchors | hazlua | %s | target | result |\n|---|---|---|---|---|---|\n", ratioHeader)
 	for _, br := range results {
-		for _, row := range evaluateTasks(br, cfg.sizes) {
+		for _, row := range evaluate(br) {
 			w("| %s | %s | %s | %s | %s | %s |\n", cell(row.name), cell(row.anchors), cell(row.hazlua), cell(row.ratio), cell(row.target), cell(row.verdict))
 		}
 	}
-
 	w("\n### Details\n\n")
 	for _, br := range results {
-		w("- **%s**: %s\n", br.bench.name, br.bench.what)
+		w("- **%s**: %s.\n", br.bench.name, strings.TrimSuffix(br.bench.what, "."))
 	}
 	for _, br := range results {
 		for _, r := range br.results {
@@ -248,22 +256,15 @@ func renderTasksReport(cfg config, m machine, bins binaries, source string, resu
 	w("\n| benchmark | variant | tasks | command | median | min | rounds | peak RSS (median) |\n|---|---|---|---|---|---|---|---|\n")
 	for _, br := range results {
 		for _, r := range br.results {
-			median, fastest, rounds, rss := "—", "—", "—", "—"
-			if r.ok() {
-				median, fastest = formatDuration(r.median()), formatDuration(r.fastest)
-				rounds = fmt.Sprint(len(r.walls))
-				if len(r.rss) > 0 {
-					rss = humanBytes(r.medianRSS())
-				}
+			median, fastest, rounds, rss := r.figures()
+			tasks := "—"
+			if r.tasks > 0 {
+				tasks = fmt.Sprint(r.tasks)
 			}
-			if r.err != "" {
-				median = r.err
-			}
-			w("| %s | %s | %d | `%s` | %s | %s | %s | %s |\n", br.bench.name, cell(r.label), r.tasks,
+			w("| %s | %s | %s | `%s` | %s | %s | %s | %s |\n", br.bench.name, cell(r.label), tasks,
 				cell(displayCommand(r.variant)), cell(median), fastest, rounds, rss)
 		}
 	}
-	return b.String()
 }
 
 // rssFloor is the peak RSS the harness reports for /bin/true.
