@@ -180,18 +180,8 @@ func cacheRSSRow(br benchResult, sz sizes) taskRow {
 	}
 	row := taskRow{name: fmt.Sprintf("peak RSS (cache-noop: %d tasks × %d inputs)", sz.cacheTasks, sz.cacheInputs),
 		anchors: "ninja: " + rss(find(br, keyNinja)) + "<br>go-task (checksum): " + rss(find(br, keyGoTask)),
-		hazlua:  withLoop(rss(hz), rss(loop)),
-		target:  "≤ " + humanBytes(targetCacheRSS)}
-	if hz == nil || !hz.ok() {
-		row.ratio, row.verdict = "n/a", "not measured (hazlua failed)"
-		return row
-	}
-	row.ratio = fmt.Sprintf("%.2f× target", float64(hz.medianRSS())/float64(targetCacheRSS))
-	row.verdict = metOrMissed(hz.medianRSS() <= targetCacheRSS)
-	if loop != nil && loop.ok() {
-		row.ratio += fmt.Sprintf("<br>loop script: %.2f× target", float64(loop.medianRSS())/float64(targetCacheRSS))
-		row.verdict += "<br>loop script: " + metOrMissed(loop.medianRSS() <= targetCacheRSS)
-	}
+		hazlua:  withLoop(rss(hz), rss(loop))}
+	row.rssVerdict(hz, loop, targetCacheRSS)
 	return row
 }
 

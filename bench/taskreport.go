@@ -184,18 +184,24 @@ func rssRow(br benchResult, sz sizes) taskRow {
 		"go-task fan-out: " + rss(find(br, keyGoTask)),
 	}, "<br>")
 	row.hazlua = rss(hz) + "<br>loop script: " + rss(loop)
-	row.target = "≤ " + humanBytes(targetRSS)
+	row.rssVerdict(hz, loop, targetRSS)
+	return row
+}
+
+// rssVerdict fills in the target, ratio and verdict of a peak-RSS row: hz's
+// (and the loop script's) median peak RSS against target.
+func (row *taskRow) rssVerdict(hz, loop *variantResult, target int64) {
+	row.target = "≤ " + humanBytes(target)
 	if hz == nil || !hz.ok() {
 		row.ratio, row.verdict = "n/a", "not measured (hazlua failed)"
-		return row
+		return
 	}
-	row.ratio = fmt.Sprintf("%.2f× target", float64(hz.medianRSS())/float64(targetRSS))
-	row.verdict = metOrMissed(hz.medianRSS() <= targetRSS)
+	row.ratio = fmt.Sprintf("%.2f× target", float64(hz.medianRSS())/float64(target))
+	row.verdict = metOrMissed(hz.medianRSS() <= target)
 	if loop != nil && loop.ok() {
-		row.ratio += fmt.Sprintf("<br>loop script: %.2f× target", float64(loop.medianRSS())/float64(targetRSS))
-		row.verdict += "<br>loop script: " + metOrMissed(loop.medianRSS() <= targetRSS)
+		row.ratio += fmt.Sprintf("<br>loop script: %.2f× target", float64(loop.medianRSS())/float64(target))
+		row.verdict += "<br>loop script: " + metOrMissed(loop.medianRSS() <= target)
 	}
-	return row
 }
 
 // renderTasksReport renders the tasks section of the report file.

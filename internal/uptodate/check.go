@@ -159,7 +159,22 @@ var (
 func (s *Store) hashInputs(patterns []string) ([]string, []fingerprint.File) {
 	var paths []string
 	var files []fingerprint.File
-	add := func(p string, h fingerprint.Sum) {
+	// add hashes the input p; literal says that p is a pattern's path, not
+	// a match Expand found (which exists), so that it may be missing.
+	add := func(p string, literal bool) {
+		h, err := s.ix.Lookup(p)
+		switch {
+		case err == nil:
+		case errors.Is(err, syscall.EISDIR):
+			h = dirSum
+		case literal && errors.Is(err, fs.ErrNotExist):
+			if _, lerr := os.Lstat(p); lerr != nil {
+				return // no such file: the pattern matches nothing
+			}
+			h = unreadableSum // a dangling symlink: Expand lists it
+		default:
+			h = unreadableSum
+		}
 		paths = append(paths, p)
 		files = append(files, fingerprint.File{Path: p, Hash: h})
 	}
@@ -175,19 +190,7 @@ func (s *Store) hashInputs(patterns []string) ([]string, []fingerprint.File) {
 	if literal != nil {
 		slices.Sort(literal)
 		for _, p := range slices.Compact(literal) {
-			h, err := s.ix.Lookup(p)
-			switch {
-			case err == nil:
-				add(p, h)
-			case errors.Is(err, syscall.EISDIR):
-				add(p, dirSum)
-			case errors.Is(err, fs.ErrNotExist):
-				if _, lerr := os.Lstat(p); lerr == nil {
-					add(p, unreadableSum) // a dangling symlink: Expand lists it
-				}
-			default:
-				add(p, unreadableSum)
-			}
+			add(p, true)
 		}
 		return paths, files
 	}
@@ -196,15 +199,7 @@ func (s *Store) hashInputs(patterns []string) ([]string, []fingerprint.File) {
 		return nil, nil // checked when the task was declared
 	}
 	for _, p := range matched {
-		h, err := s.ix.Lookup(p)
-		switch {
-		case err == nil:
-			add(p, h)
-		case errors.Is(err, syscall.EISDIR):
-			add(p, dirSum)
-		default:
-			add(p, unreadableSum)
-		}
+		add(p, false)
 	}
 	return paths, files
 }
