@@ -40,6 +40,7 @@ Flags:
 // directory (-C, then the project root) and handles the stopping signals
 // while the script runs.
 func Main(args []string, stdin, stdout, stderr *os.File) int {
+	defer startProfiles(stderr)()
 	opts, err := parseArgs(args)
 	if err != nil {
 		return report(stderr, err)
