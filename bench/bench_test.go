@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -64,5 +65,42 @@ func TestRunOnceMaxRSS(t *testing.T) {
 	}
 	if m.maxRSS <= 0 || m.maxRSS > 1<<30 {
 		t.Errorf("maxRSS = %d", m.maxRSS)
+	}
+}
+
+// TestEvaluateCaptureWorstRound: capture's time is judged on its worst
+// round, each round's hazlua over that round's lua5.4.
+func TestEvaluateCaptureWorstRound(t *testing.T) {
+	ms := func(ds ...int) []time.Duration {
+		var out []time.Duration
+		for _, d := range ds {
+			out = append(out, time.Duration(d)*time.Millisecond)
+		}
+		return out
+	}
+	sz := sizes{captureBytes: 128 * mib}
+	run := func(hz, lua []time.Duration) summary {
+		return evaluate(benchResult{bench: benchmark{name: "capture"}, results: []*variantResult{
+			{variant: variant{label: "hazlua"}, walls: hz, fastest: slices.Min(hz), rss: []int64{140 * mib}},
+			{variant: variant{label: "lua5.4"}, walls: lua, fastest: slices.Min(lua), rss: []int64{260 * mib}},
+		}}, sz)
+	}
+	// The median ratio is 0.95, but round 3 is 1.10× lua5.4.
+	s := run(ms(90, 95, 110), ms(100, 100, 100))
+	if !strings.HasPrefix(s.verdict, "**missed** (slower than lua5.4 in 1 of 3 rounds)") ||
+		!strings.Contains(s.ratio, "worst round 1.10× lua5.4 (median 0.95×; by round: 0.90×, 0.95×, 1.10×)") {
+		t.Errorf("worst round: %+v", s)
+	}
+	// A slow round of lua5.4 does not hide a slow round of hazlua: they
+	// are compared round by round, not median to median.
+	s = run(ms(90, 99, 120), ms(100, 100, 130))
+	if s.verdict != "**met**" || !strings.Contains(s.ratio, "worst round 0.99×") {
+		t.Errorf("every round faster: %+v", s)
+	}
+	if !strings.Contains(s.target, "in every round") || !strings.Contains(s.target, "222 MiB") {
+		t.Errorf("target: %s", s.target)
+	}
+	if rs := roundRatios(&variantResult{walls: ms(1, 2)}, &variantResult{walls: ms(1)}); rs != nil {
+		t.Errorf("different rounds: %v", rs)
 	}
 }

@@ -9,16 +9,18 @@ import (
 
 // Benchmarks come in groups, each with its own section of the report file:
 // core (the process layer: startup, spawn, pipe, capture), tasks (the
-// task runner against ninja, make and go-task; see tasks.go) and cache (the
+// task runner against ninja, make and go-task; see tasks.go), cache (the
 // up-to-date check and the cache against ninja, go-task and cp; see
-// cache.go).
+// cache.go) and scaling (the cost per task from 1,000 to 100,000 tasks;
+// see scaling.go).
 var (
-	coreNames  = []string{"startup", "spawn", "pipe", "capture"}
-	taskNames  = []string{"task-chain", "task-fanout", "task-body", "task-spawn"}
-	cacheNames = []string{"cache-noop", "cache-touched", "cache-first-build", "cache-restore"}
-	groups     = map[string][]string{"core": coreNames, "tasks": taskNames, "cache": cacheNames}
+	coreNames    = []string{"startup", "spawn", "pipe", "capture"}
+	taskNames    = []string{"task-chain", "task-fanout", "task-body", "task-spawn"}
+	cacheNames   = []string{"cache-noop", "cache-touched", "cache-first-build", "cache-restore"}
+	scalingNames = []string{"scaling-chain", "scaling-fanout", "scaling-body"}
+	groups       = map[string][]string{"core": coreNames, "tasks": taskNames, "cache": cacheNames, "scaling": scalingNames}
 	// benchmarkNames lists the benchmarks in the order they run.
-	benchmarkNames = slices.Concat(coreNames, taskNames, cacheNames)
+	benchmarkNames = slices.Concat(coreNames, taskNames, cacheNames, scalingNames)
 )
 
 func isBenchmark(name string) bool { return slices.Contains(benchmarkNames, name) }
@@ -43,6 +45,10 @@ type variant struct {
 	// group touches inputs or deletes outputs before, and checks what the
 	// run did after. An error of either fails the variant.
 	before, after func() error
+
+	// timeout, when set, bounds each run of the variant instead of
+	// runTimeout; a run killed at it fails the variant.
+	timeout time.Duration
 }
 
 // benchmark is one comparison. variants[0] is hazlua.

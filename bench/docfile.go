@@ -13,9 +13,10 @@ import (
 type markers struct{ start, end string }
 
 var (
-	coreMarkers  = markers{"<!-- bench:core:start -->", "<!-- bench:core:end -->"}
-	tasksMarkers = markers{"<!-- bench:tasks:start -->", "<!-- bench:tasks:end -->"}
-	cacheMarkers = markers{"<!-- bench:cache:start -->", "<!-- bench:cache:end -->"}
+	coreMarkers    = markers{"<!-- bench:core:start -->", "<!-- bench:core:end -->"}
+	tasksMarkers   = markers{"<!-- bench:tasks:start -->", "<!-- bench:tasks:end -->"}
+	cacheMarkers   = markers{"<!-- bench:cache:start -->", "<!-- bench:cache:end -->"}
+	scalingMarkers = markers{"<!-- bench:scaling:start -->", "<!-- bench:scaling:end -->"}
 )
 
 // writeSection puts body between the markers mk in path: it replaces the

@@ -8,6 +8,7 @@
 //	go run ./bench -only startup,spawn
 //	go run ./bench -only tasks          # the task-runner group only
 //	go run ./bench -only cache          # the up-to-date check and the cache
+//	go run ./bench -only scaling        # cost per task from 1,000 to 100,000 tasks
 //	go run ./bench -rounds 9 -out docs/BENCHMARKS.md
 //	go run ./bench -hazlua /path/to/hazlua -out -   # a prebuilt binary; print only
 //
@@ -22,7 +23,8 @@
 // Benchmarks: startup (empty script vs lua5.4 -e "" vs a bare gopher-lua
 // program), spawn (1000 sequential /bin/true: haz.run vs os/exec vs bash),
 // pipe (1 GiB through head|cat|cat|wc: haz.pipe vs bash) and capture
-// (256 MiB captured: hazlua vs lua5.4 io.popen, wall time and peak RSS).
+// (128 MiB captured: hazlua vs lua5.4 io.popen, wall time, judged on the
+// worst round, and peak RSS).
 //
 // The tasks group (-only tasks, or its benchmarks task-chain, task-fanout,
 // task-body, task-spawn) compares hazlua's task runner with ninja, make and
@@ -39,8 +41,18 @@
 // cache against cp -r. It installs ninja-build and gcc with apt-get and
 // go-task with go install when they are missing, and writes its section
 // between <!-- bench:cache:start --> and <!-- bench:cache:end --> (see
-// cache.go, cacheinputs.go and cachereport.go). Every binary is built with
-// CGO_ENABLED=0.
+// cache.go, cacheinputs.go and cachereport.go).
+//
+// The scaling group (-only scaling, or its benchmarks scaling-chain,
+// scaling-fanout, scaling-body) runs the chain, fan-out and empty-body task
+// graphs at 1,000, 10,000 and 100,000 tasks (-quick: 100, 1,000, 10,000),
+// each size beside an empty script, a script that builds the same Lua
+// tables without declaring tasks, and ninja on the same graph, and judges
+// whether the cost per task stays flat and what each task adds to the peak
+// RSS. It installs ninja-build with apt-get when it is missing, and writes
+// its section between <!-- bench:scaling:start --> and
+// <!-- bench:scaling:end --> (see scaling.go, scalinginputs.go and
+// scalingreport.go). Every binary is built with CGO_ENABLED=0.
 //
 // A hazlua variant that fails to build or run does not stop the run: its cell
 // in the report reads "error: ..." and the anchors are still measured.
@@ -74,7 +86,7 @@ func parseFlags() (config, error) {
 		quick bool
 	)
 	flag.IntVar(&cfg.rounds, "rounds", 5, "rounds per benchmark (-quick: 3 unless given); each round runs every variant once, alternating")
-	flag.StringVar(&only, "only", "", "comma-separated benchmarks or groups to run (groups: core, tasks, cache; benchmarks: "+strings.Join(benchmarkNames, ", ")+")")
+	flag.StringVar(&only, "only", "", "comma-separated benchmarks or groups to run (groups: core, tasks, cache, scaling; benchmarks: "+strings.Join(benchmarkNames, ", ")+")")
 	flag.StringVar(&out, "out", "docs/BENCHMARKS.md", "Markdown file to update (relative to the module root); \"\" or \"-\": print only")
 	flag.BoolVar(&quick, "quick", false, "smaller sizes and fewer repetitions, to check the harness")
 	flag.StringVar(&cfg.hazlua, "hazlua", "", "measure this hazlua binary instead of building one with `go build .`")
@@ -125,7 +137,7 @@ func parseOnly(only string) (map[string]bool, error) {
 			continue
 		}
 		if !isBenchmark(name) {
-			return nil, fmt.Errorf("-only: unknown benchmark %q (have groups core, tasks, cache and benchmarks %s)", name, strings.Join(benchmarkNames, ", "))
+			return nil, fmt.Errorf("-only: unknown benchmark %q (have groups core, tasks, cache, scaling and benchmarks %s)", name, strings.Join(benchmarkNames, ", "))
 		}
 		set[name] = true
 	}
@@ -182,7 +194,8 @@ func run(cfg config) error {
 		cfg.out = filepath.Join(root, cfg.out)
 	}
 	core, tasks, cache := cfg.anySelected(coreNames), cfg.anySelected(taskNames), cfg.anySelected(cacheNames)
-	tools := ensureTools(core, tasks, cache)
+	scaling := cfg.anySelected(scalingNames)
+	tools := ensureTools(core, tasks, cache, scaling)
 
 	tmp, err := os.MkdirTemp("", "hazlua-bench-")
 	if err != nil {
@@ -236,6 +249,14 @@ func run(cfg config) error {
 			return err
 		}
 		sections = append(sections, section{cacheMarkers, renderCacheReport(cfg, m, bins, sourceState(root), results, time.Since(start))})
+	}
+	if scaling {
+		start := time.Now()
+		results, err := runScalingGroup(cfg, filepath.Join(tmp, "scaling"), bins, tools)
+		if err != nil {
+			return err
+		}
+		sections = append(sections, section{scalingMarkers, renderScalingReport(cfg, m, bins, sourceState(root), results, time.Since(start))})
 	}
 
 	for _, s := range sections {

@@ -41,7 +41,7 @@ func renderReport(cfg config, m machine, results []benchResult) string {
 		w("For startup a round is %d runs (after %d warm-up runs) timed by `hyperfine -N` (no shell), and the round's figure is their median. ", cfg.sizes.startupRuns, cfg.sizes.startupWarmup)
 	}
 	w("Other times are wall time from fork to reaping, measured by the harness; peak RSS is `ru_maxrss` from wait4 of the measured process (it includes children it reaped). ")
-	w("Ratios are hazlua's median over the anchor's median (for pipe: throughput over throughput). GB/s is 10⁹ bytes per second. ")
+	w("Ratios are hazlua's median over the anchor's median (for pipe: throughput over throughput); capture's time is also compared round by round, each round's hazlua run over the lua5.4 run beside it in that round, and judged on the worst round. GB/s is 10⁹ bytes per second. ")
 	w("The machine is shared with other work, so expect a few percent of noise.\n\n")
 
 	w("### Summary\n\n")

@@ -135,7 +135,11 @@ func measureOne(r *variantResult, dir string) (measurement, error) {
 			return measurement{}, fmt.Errorf("before the run: %v", err)
 		}
 	}
-	m, err := runOnce(dir, r.argv)
+	timeout := runTimeout
+	if r.timeout > 0 {
+		timeout = r.timeout
+	}
+	m, err := runOnceWithin(dir, r.argv, timeout)
 	if err != nil {
 		return m, err
 	}

@@ -23,6 +23,9 @@ type sizes struct {
 	cacheCFiles         int           // cache-first-build: generated C files
 	cacheRestoreFiles   int           // cache-restore: outputs
 	cacheRestoreBytes   int           // ... bytes per output (a multiple of restoreSeedBytes)
+
+	scalingTasks   []int         // scaling: the task counts, ascending
+	scalingTimeout time.Duration // scaling: a run slower than this is killed and fails
 }
 
 const (
@@ -36,7 +39,7 @@ var fullSizes = sizes{
 	startupWarmup: 20,
 	spawns:        1000,
 	pipeBytes:     1 * gib,
-	captureBytes:  256 * mib,
+	captureBytes:  128 * mib,
 
 	tasks:          10000,
 	taskSpawns:     1000,
@@ -51,6 +54,9 @@ var fullSizes = sizes{
 	cacheCFiles:         200,
 	cacheRestoreFiles:   1000,
 	cacheRestoreBytes:   100 * kib,
+
+	scalingTasks:   []int{1000, 10000, 100000},
+	scalingTimeout: 5 * time.Minute,
 }
 
 var quickSizes = sizes{
@@ -58,7 +64,7 @@ var quickSizes = sizes{
 	startupWarmup: 5,
 	spawns:        1000,
 	pipeBytes:     256 * mib,
-	captureBytes:  256 * mib,
+	captureBytes:  128 * mib,
 
 	tasks:          1000,
 	taskSpawns:     200,
@@ -73,4 +79,7 @@ var quickSizes = sizes{
 	cacheCFiles:         20,
 	cacheRestoreFiles:   100,
 	cacheRestoreBytes:   100 * kib,
+
+	scalingTasks:   []int{100, 1000, 10000},
+	scalingTimeout: 5 * time.Minute,
 }

@@ -111,12 +111,22 @@ func TestEvaluateTasks(t *testing.T) {
 	}
 	sz := sizes{tasks: 1000, taskSpawns: 100}
 	chain := benchResult{bench: benchmark{name: "task-chain"}, results: []*variantResult{
-		res(keyHazlua, 1000, 50, mib), res(keyHazluaLoop, 1000, 15, mib), res(keyNinja, 1000, 10, mib), res(keyMake, 1000, 5, mib), res(keyGoTask, 100, 300, mib),
+		res(keyHazlua, 1000, 19, mib), res(keyHazluaLoop, 1000, 9, mib), res(keyNinja, 1000, 10, mib), res(keyMake, 1000, 5, mib), res(keyGoTask, 100, 300, mib),
 	}}
+	// build.lua is judged against 2× ninja, the loop script against 1×.
 	rows := evaluateTasks(chain, sz)
-	if len(rows) != 1 || !strings.HasPrefix(rows[0].verdict, "**missed**") || !strings.Contains(rows[0].verdict, "loop script: **met**") ||
-		!strings.Contains(rows[0].ratio, "5.00× ninja") || !strings.Contains(rows[0].anchors, "at 100 tasks") {
+	if len(rows) != 1 || rows[0].verdict != "build.lua: **met**<br>loop script: **met**" ||
+		rows[0].ratio != "build.lua: 1.90× ninja, 3.80× make<br>loop script: 0.90× ninja, 1.80× make" ||
+		rows[0].target != "build.lua: ≤ 2.00× ninja<br>loop script: ≤ 1.00× ninja" || !strings.Contains(rows[0].anchors, "at 100 tasks") {
 		t.Errorf("chain: %+v", rows)
+	}
+	chain.results[0].walls, chain.results[1].walls = ms(21), ms(11)
+	if rows := evaluateTasks(chain, sz); rows[0].verdict != "build.lua: **missed**<br>loop script: **missed**" {
+		t.Errorf("chain, both over: %+v", rows)
+	}
+	chain.results[1].err = "error: boom"
+	if rows := evaluateTasks(chain, sz); rows[0].verdict != "build.lua: **missed**<br>loop script: not measured (hazlua or ninja failed)" {
+		t.Errorf("chain, loop failed: %+v", rows)
 	}
 	body := benchResult{bench: benchmark{name: "task-body"}, results: []*variantResult{
 		res(keyHazlua, 1000, 20, 200*mib), res(keyNoRun, 1000, 12, mib), res(keyHazluaLoop, 1000, 30, 20*mib), res(keyNoRunLoop, 1000, 10, mib),
@@ -126,7 +136,7 @@ func TestEvaluateTasks(t *testing.T) {
 	if len(rows) != 2 {
 		t.Fatalf("body: %d rows", len(rows))
 	}
-	if !strings.HasPrefix(rows[0].ratio, "8.0 µs per task") || !strings.HasPrefix(rows[0].verdict, "**met**") || !strings.Contains(rows[0].verdict, "loop script: **missed**") ||
+	if !strings.HasPrefix(rows[0].ratio, "build.lua: 8.0 µs per task") || rows[0].verdict != "build.lua: **met**<br>loop script: **missed**" ||
 		!strings.Contains(rows[0].anchors, "go-task per task over its empty run: 80.0 µs") {
 		t.Errorf("body: %+v", rows[0])
 	}
@@ -136,7 +146,7 @@ func TestEvaluateTasks(t *testing.T) {
 	failed := benchResult{bench: benchmark{name: "task-spawn"}, results: []*variantResult{
 		{variant: variant{key: keyHazlua}, err: "error: boom"}, res(keyMake, 100, 10, mib),
 	}}
-	if rows := evaluateTasks(failed, sz); len(rows) != 1 || !strings.HasPrefix(rows[0].verdict, "not measured") || !strings.Contains(rows[0].hazlua, "error: boom") {
+	if rows := evaluateTasks(failed, sz); len(rows) != 1 || !strings.HasPrefix(rows[0].verdict, "build.lua: not measured") || !strings.Contains(rows[0].hazlua, "error: boom") {
 		t.Errorf("failed: %+v", rows)
 	}
 }

@@ -16,6 +16,7 @@ type toolSet struct {
 	make      string // tasks group: path of GNU make, "" if missing
 	gotask    string // tasks and cache groups: path of go-task (goTaskVersion), "" if missing
 	cc        string // cache group: path of cc, "" if missing
+	prlimit   string // scaling group: path of prlimit (util-linux), "" if missing
 	versions  map[string]string
 }
 
@@ -23,21 +24,22 @@ type aptPackage struct{ program, pkg string }
 
 // aptPackages maps each program a group needs to its Debian package.
 var aptPackages = map[string][]aptPackage{
-	"core":  {{"lua5.4", "lua5.4"}, {"hyperfine", "hyperfine"}},
-	"tasks": {{"ninja", "ninja-build"}, {"make", "make"}},
-	"cache": {{"ninja", "ninja-build"}, {"cc", "gcc"}},
+	"core":    {{"lua5.4", "lua5.4"}, {"hyperfine", "hyperfine"}},
+	"tasks":   {{"ninja", "ninja-build"}, {"make", "make"}},
+	"cache":   {{"ninja", "ninja-build"}, {"cc", "gcc"}},
+	"scaling": {{"ninja", "ninja-build"}},
 }
 
 // ensureTools installs what the selected groups need when it is missing,
 // saying what it does: lua5.4 and hyperfine (core), ninja and make (tasks),
-// ninja and cc (cache) with apt-get, go-task with go install (tasks,
-// cache). A failed install is
+// ninja and cc (cache), ninja (scaling) with apt-get, go-task with go
+// install (tasks, cache). A failed install is
 // reported and the run goes on: a missing program turns its variants into
 // errors, missing hyperfine makes the startup benchmark time the runs
 // itself.
-func ensureTools(core, tasks, cache bool) toolSet {
+func ensureTools(core, tasks, cache, scaling bool) toolSet {
 	var missing []string
-	for group, on := range map[string]bool{"core": core, "tasks": tasks, "cache": cache} {
+	for group, on := range map[string]bool{"core": core, "tasks": tasks, "cache": cache, "scaling": scaling} {
 		if !on {
 			continue
 		}
@@ -71,11 +73,16 @@ func ensureTools(core, tasks, cache bool) toolSet {
 		}
 		ts.versions["bash"] = firstLine(commandOutput("bash", "--version"))
 	}
-	if tasks || cache {
+	if tasks || cache || scaling {
 		ts.ninja, _ = exec.LookPath("ninja")
 		if ts.ninja != "" {
 			ts.versions["ninja"] = firstLine(commandOutput(ts.ninja, "--version"))
 		}
+	}
+	if scaling {
+		ts.prlimit, _ = exec.LookPath("prlimit")
+	}
+	if tasks || cache {
 		ts.gotask = ensureGoTask()
 		if ts.gotask != "" {
 			ts.versions["go-task"] = firstLine(commandOutput(ts.gotask, "--version")) + " (" + ts.gotask + ")"
