@@ -222,6 +222,7 @@ func TestStoreChanged(t *testing.T) {
 	if tmp := tmpFiles(t, c); len(tmp) != 0 {
 		t.Errorf("temporary files left: %q", tmp)
 	}
+	writeFile(t, "out/b", "b", 0o644) // as snapshotted: the missing file is the only error
 	if err := os.Remove("out/a"); err != nil {
 		t.Fatal(err)
 	}

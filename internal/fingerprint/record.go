@@ -13,8 +13,9 @@ import (
 // misses rather than wrong hits.
 const Version = 2
 
-// prefix starts every serialisation; it carries Version.
-var prefix = fmt.Sprintf("hazlua fingerprint v%d\x00", Version)
+// prefix starts every serialisation; it carries Version (a constant, not
+// formatted at init: every run pays for what init does).
+const prefix = "hazlua fingerprint v2\x00"
 
 // Record holds the parts of a task's fingerprint, as stored after a
 // success and compared on the next run. The zero Record is a valid,

@@ -3,6 +3,7 @@ package fingerprint
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"testing"
 )
 
@@ -137,5 +138,11 @@ func TestDiffOutputs(t *testing.T) {
 	}
 	if got := DiffOutputs(nil, []File{{"x", a}}); got != "output x changed since the last run" {
 		t.Errorf("DiffOutputs(nil, x) = %q", got)
+	}
+}
+
+func TestPrefixCarriesVersion(t *testing.T) {
+	if want := fmt.Sprintf("hazlua fingerprint v%d\x00", Version); prefix != want {
+		t.Errorf("prefix %q, want %q: bump it with Version", prefix, want)
 	}
 }
