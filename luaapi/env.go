@@ -24,14 +24,12 @@ import (
 //
 // The environment is process-wide: every Lua thread sees the same one.
 func newEnvTable(L *lua.LState) *lua.LTable {
-	t := L.NewTable()
-	mt := L.NewTable()
-	L.SetFuncs(mt, map[string]lua.LGFunction{
-		"__index":    envIndex,
-		"__newindex": envNewIndex,
-		"__call":     envSnapshotLua,
-		"__pairs":    envPairs,
-	})
+	t := L.CreateTable(0, 0) // always empty: the metatable does the work
+	mt := L.CreateTable(0, 5)
+	mt.RawSetString("__index", L.NewFunction(envIndex))
+	mt.RawSetString("__newindex", L.NewFunction(envNewIndex))
+	mt.RawSetString("__call", L.NewFunction(envSnapshotLua))
+	mt.RawSetString("__pairs", L.NewFunction(envPairs))
 	mt.RawSetString("__metatable", lua.LString("haz.env"))
 	L.SetMetatable(t, mt)
 	return t

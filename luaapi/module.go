@@ -55,33 +55,81 @@ func (rt *Runtime) openLibs() {
 // newModule returns the table of the module name ("haz", "haz.fs"): the
 // functions and values api.go declares under it, and its submodules. rt
 // may be nil when none of them needs the run (the leaf modules' tests).
+// Each table is made at its final size, and its keys go in in declaration
+// order (functions, then values; a submodule where its first member is
+// declared), which is the order pairs sees.
 func newModule(L *lua.LState, rt *Runtime, name string) *lua.LTable {
-	t := L.NewTable()
-	prefix := name + "."
-	// member returns the key of a member of this module, after making the
-	// submodule that holds it when it is deeper; ok is false for others.
-	member := func(full string) (key string, ok bool) {
-		rest, ok := strings.CutPrefix(full, prefix)
-		if !ok || strings.Contains(rest, ":") {
-			return "", false // another module's, or a method
+	// The members under name, in declaration order: their module and key.
+	type member struct {
+		module, key string
+		f           *Func
+		v           *Value
+	}
+	members := make([]member, 0, len(apiFuncs)+len(apiValues))
+	add := func(full string, f *Func, v *Value) {
+		if !strings.HasPrefix(full, name) || len(full) <= len(name) || full[len(name)] != '.' ||
+			strings.IndexByte(full, ':') >= 0 {
+			return // another module's, or a method
 		}
-		if sub, _, deeper := strings.Cut(rest, "."); deeper {
-			if t.RawGetString(sub) == lua.LNil {
-				t.RawSetString(sub, newModule(L, rt, prefix+sub))
-			}
-			return "", false
-		}
-		return rest, true
+		i := strings.LastIndexByte(full, '.')
+		members = append(members, member{full[:i], full[i+1:], f, v})
 	}
 	for _, f := range apiFuncs {
-		if key, ok := member(f.Name); ok {
-			t.RawSetString(key, L.NewFunction(f.lua(rt)))
-		}
+		add(f.Name, f, nil)
 	}
 	for _, v := range apiValues {
-		if key, ok := member(v.Name); ok {
-			t.RawSetString(key, v.value(rt, L))
+		add(v.Name, nil, v)
+	}
+
+	// The tables, with their sizes: a module's members, and each of its
+	// submodules once. mods[0] is name's.
+	type module struct {
+		name string
+		n    int
+		t    *lua.LTable
+	}
+	mods := append(make([]module, 0, 8), module{name: name})
+	var index func(mod string) int
+	index = func(mod string) int {
+		for i := range mods {
+			if mods[i].name == mod {
+				return i
+			}
 		}
+		// A submodule seen for the first time: a key of its parent.
+		p := index(mod[:strings.LastIndexByte(mod, '.')])
+		mods[p].n++
+		mods = append(mods, module{name: mod})
+		return len(mods) - 1
+	}
+	for _, m := range members {
+		mods[index(m.module)].n++
+	}
+
+	// table returns mod's table, made (and set in its parent) when first
+	// needed: so a submodule's key is set where its first member is.
+	var table func(mod string) *lua.LTable
+	table = func(mod string) *lua.LTable {
+		i := index(mod)
+		if mods[i].t == nil {
+			t := L.CreateTable(0, mods[i].n)
+			mods[i].t = t
+			if i != 0 {
+				dot := strings.LastIndexByte(mod, '.')
+				table(mod[:dot]).RawSetString(mod[dot+1:], t)
+			}
+		}
+		return mods[i].t
+	}
+	t := table(name)
+	for _, m := range members {
+		var v lua.LValue
+		if m.f != nil {
+			v = L.NewFunction(m.f.lua(rt))
+		} else {
+			v = m.v.value(rt, L)
+		}
+		table(m.module).RawSetString(m.key, v)
 	}
 	return t
 }
@@ -89,9 +137,16 @@ func newModule(L *lua.LState, rt *Runtime, name string) *lua.LTable {
 // methods returns the table of the methods api.go declares for the type
 // name ("haz.process" for "haz.process:wait").
 func methods(L *lua.LState, rt *Runtime, name string) *lua.LTable {
-	t := L.NewTable()
+	prefix := name + ":"
+	n := 0
 	for _, f := range apiFuncs {
-		if m, ok := strings.CutPrefix(f.Name, name+":"); ok {
+		if strings.HasPrefix(f.Name, prefix) {
+			n++
+		}
+	}
+	t := L.CreateTable(0, n)
+	for _, f := range apiFuncs {
+		if m, ok := strings.CutPrefix(f.Name, prefix); ok {
 			t.RawSetString(m, L.NewFunction(f.lua(rt)))
 		}
 	}

@@ -177,14 +177,13 @@ func (rt *Runtime) luaPopen(L *lua.LState) int {
 
 func (rt *Runtime) newPopenMeta(L *lua.LState) {
 	mt := L.NewTypeMetatable(popenTypeName)
-	methods := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
-		"read":    rt.popenRead,
-		"lines":   rt.popenLines,
-		"write":   rt.popenWrite,
-		"close":   rt.popenClose,
-		"flush":   func(L *lua.LState) int { L.Push(L.Get(1)); return 1 },
-		"setvbuf": func(L *lua.LState) int { L.Push(lua.LTrue); return 1 },
-	})
+	methods := L.CreateTable(0, 6)
+	methods.RawSetString("read", L.NewFunction(rt.popenRead))
+	methods.RawSetString("lines", L.NewFunction(rt.popenLines))
+	methods.RawSetString("write", L.NewFunction(rt.popenWrite))
+	methods.RawSetString("close", L.NewFunction(rt.popenClose))
+	methods.RawSetString("flush", L.NewFunction(fileFlush))
+	methods.RawSetString("setvbuf", L.NewFunction(fileSetvbuf))
 	L.SetField(mt, "__index", methods)
 	L.SetField(mt, "__tostring", L.NewFunction(func(L *lua.LState) int {
 		f := checkPopen(L, "tostring")
@@ -409,7 +408,7 @@ type sinkFile struct {
 // routeStdFiles makes io.stdout and io.stderr depend on the calling thread:
 // hazlua's own files at the top level, the task's sink inside a task.
 func (rt *Runtime) routeStdFiles(L *lua.LState, io *lua.LTable) {
-	orig := map[string]lua.LValue{"stdout": io.RawGetString("stdout"), "stderr": io.RawGetString("stderr")}
+	origOut, origErr := io.RawGetString("stdout"), io.RawGetString("stderr")
 	io.RawSetString("stdout", lua.LNil)
 	io.RawSetString("stderr", lua.LNil)
 	mt := L.NewTypeMetatable(sinkFileTypeName)
@@ -437,39 +436,51 @@ func (rt *Runtime) routeStdFiles(L *lua.LState, io *lua.LTable) {
 		L.Push(ud)
 		return 1
 	}
-	L.SetField(mt, "__index", L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
-		"write":   write,
-		"flush":   func(L *lua.LState) int { L.Push(L.Get(1)); return 1 },
-		"setvbuf": func(L *lua.LState) int { L.Push(lua.LTrue); return 1 },
-		"close": func(L *lua.LState) int {
-			raise(L, "file:close", "a task's standard output cannot be closed")
-			return 0
-		},
+	index := L.CreateTable(0, 4)
+	index.RawSetString("write", L.NewFunction(write))
+	index.RawSetString("flush", L.NewFunction(fileFlush))
+	index.RawSetString("setvbuf", L.NewFunction(fileSetvbuf))
+	index.RawSetString("close", L.NewFunction(func(L *lua.LState) int {
+		raise(L, "file:close", "a task's standard output cannot be closed")
+		return 0
 	}))
+	L.SetField(mt, "__index", index)
 	L.SetField(mt, "__tostring", L.NewFunction(func(L *lua.LState) int {
 		L.Push(lua.LString("file (task output)"))
 		return 1
 	}))
-	files := map[string]*lua.LUserData{}
-	for name, isErr := range map[string]bool{"stdout": false, "stderr": true} {
+	sinkFileValue := func(stderr bool) *lua.LUserData {
 		ud := L.NewUserData()
-		ud.Value = &sinkFile{stderr: isErr}
+		ud.Value = &sinkFile{stderr: stderr}
 		L.SetMetatable(ud, mt)
-		files[name] = ud
+		return ud
 	}
-	iomt := L.NewTable()
+	sinkOut, sinkErr := sinkFileValue(false), sinkFileValue(true)
+	iomt := L.CreateTable(0, 1)
 	L.SetField(iomt, "__index", L.NewFunction(func(L *lua.LState) int {
-		key := L.CheckString(2)
-		if _, ok := orig[key]; !ok {
+		var orig, sink lua.LValue
+		switch L.CheckString(2) {
+		case "stdout":
+			orig, sink = origOut, sinkOut
+		case "stderr":
+			orig, sink = origErr, sinkErr
+		default:
 			L.Push(lua.LNil)
 			return 1
 		}
 		if threadOf(L).sink != nil {
-			L.Push(files[key])
+			L.Push(sink)
 		} else {
-			L.Push(orig[key])
+			L.Push(orig)
 		}
 		return 1
 	}))
 	L.SetMetatable(io, iomt)
 }
+
+// fileFlush is f:flush() of the files hazlua makes (io.popen's, a task's
+// io.stdout and io.stderr): nothing to flush; it returns f.
+func fileFlush(L *lua.LState) int { L.Push(L.Get(1)); return 1 }
+
+// fileSetvbuf is f:setvbuf() of the files hazlua makes: it returns true.
+func fileSetvbuf(L *lua.LState) int { L.Push(lua.LTrue); return 1 }

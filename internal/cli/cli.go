@@ -129,45 +129,35 @@ type options struct {
 
 // parseArgs parses the command line. With --help or --version, nothing
 // else is checked. Errors are *usageError.
-func parseArgs(args []string) (*options, error) {
-	fs := pflag.NewFlagSet("hazlua", pflag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.SortFlags = false
-	var (
-		o     options
-		help  bool
-		grace string
-	)
-	fs.StringVarP(&o.file, "file", "f", "", "the script `PATH` (then every positional is a TASK)")
-	fs.StringVarP(&o.dir, "directory", "C", "", "change to `DIR` before anything else")
-	fs.IntVarP(&o.jobs, "jobs", "j", runtime.NumCPU(), "at most `N` tasks and N jobs at once; 0: no cap")
-	fs.BoolVarP(&o.keepGoing, "keep-going", "k", false, "after a failure, keep running tasks that do not depend on it")
-	fs.BoolVar(&o.failFast, "fail-fast", false, "after a failure, cancel running tasks at once")
-	fs.BoolVarP(&o.list, "list", "l", false, "list tasks with descriptions and dependencies")
-	fs.BoolVarP(&o.dryRun, "dry-run", "n", false, "print the plan; run no task body")
-	fs.StringVarP(&o.output, "output", "o", "prefixed", "task output `MODE`: prefixed, grouped or raw")
-	fs.StringVar(&grace, "grace", "5s", "SIGTERM → SIGKILL grace `DURATION`")
-	fs.BoolVarP(&o.verbose, "verbose", "v", false, "echo each spawn (argv, cwd, env changes) as it starts")
-	fs.BoolVarP(&o.quiet, "quiet", "q", false, "only task output and errors")
-	fs.StringVar(&o.color, "color", "auto", "colour `WHEN`: auto, always or never")
-	fs.BoolVar(&o.explain, "explain", false, "say why each task runs, is up to date or is restored from the cache")
-	fs.BoolVar(&o.noCache, "no-cache", false, "run every task: none up to date or restored (successes are still recorded)")
-	fs.StringVar(&o.cacheDir, "cache-dir", "", "the cache `DIR` (default: $"+CacheDirEnv+", else .haz/cache in the project root)")
-	var op cacheOp
-	fs.BoolVar(&op.stats, "cache-stats", false, "print the cache's entries, size and hits, and exit")
-	fs.BoolVar(&op.prune, "cache-prune", false, "remove the least recently used entries beyond --cache-max-size and --cache-max-age, and exit")
-	fs.StringVar(&op.maxSize, "cache-max-size", "", "with --cache-prune: keep at most `SIZE` (500M, 2G)")
-	fs.StringVar(&op.maxAge, "cache-max-age", "", "with --cache-prune: remove entries unused for `AGE` (30d, 72h)")
-	fs.BoolVar(&op.clear, "cache-clear", false, "remove everything from the cache, and exit")
-	fs.BoolVar(&o.version, "version", false, "print the version and exit")
-	fs.BoolVarP(&help, "help", "h", false, "print this help and exit")
+func parseArgs(args []string) (*options, error) { return parseArgsWith(args, hasFlags(args)) }
 
-	if err := fs.Parse(args); err != nil {
-		return nil, usageErrorf("%v", err)
-	}
-	if help {
-		o.help = usage + fs.FlagUsages()
-		return &o, nil
+// parseArgsWith is parseArgs, with a pflag FlagSet when useFlagSet is set
+// (it must be when hasFlags(args)).
+func parseArgsWith(args []string, useFlagSet bool) (*options, error) {
+	// The defaults; newFlagSet gives them to the flags.
+	o := options{jobs: runtime.NumCPU(), output: "prefixed", color: "auto"}
+	var (
+		help  bool
+		grace = "5s"
+		op    cacheOp
+		rest  []string // the positionals, and the script's arguments from at
+		at    = -1
+	)
+	if useFlagSet {
+		fs := newFlagSet(&o, &help, &grace, &op)
+		if err := fs.Parse(args); err != nil {
+			return nil, usageErrorf("%v", err)
+		}
+		if help {
+			o.help = usage + fs.FlagUsages()
+			return &o, nil
+		}
+		rest, at = fs.Args(), fs.ArgsLenAtDash()
+	} else {
+		// Nothing for a FlagSet to parse: every default stands and every
+		// argument is positional, as pflag would have it, without the
+		// cost of a FlagSet (its 22 flags are 50 allocations).
+		rest = append(make([]string, 0, len(args)), args...)
 	}
 	if o.version {
 		return &o, nil
@@ -199,11 +189,53 @@ func parseArgs(args []string) (*options, error) {
 	if op.stats || op.prune || op.clear {
 		o.cacheOp = &op
 	}
-	o.positional = fs.Args()
-	if at := fs.ArgsLenAtDash(); at >= 0 {
-		o.positional, o.scriptArgs = fs.Args()[:at], fs.Args()[at:]
+	o.positional = rest
+	if at >= 0 {
+		o.positional, o.scriptArgs = rest[:at], rest[at:]
 	}
 	return &o, nil
+}
+
+// hasFlags reports whether pflag would see a flag (or "--") in args: an
+// argument that starts with "-" and is not "-" alone.
+func hasFlags(args []string) bool {
+	for _, a := range args {
+		if len(a) > 1 && a[0] == '-' {
+			return true
+		}
+	}
+	return false
+}
+
+// newFlagSet returns hazlua's flags, bound to o and the others, whose
+// values on entry are the defaults.
+func newFlagSet(o *options, help *bool, grace *string, op *cacheOp) *pflag.FlagSet {
+	fs := pflag.NewFlagSet("hazlua", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.SortFlags = false
+	fs.StringVarP(&o.file, "file", "f", o.file, "the script `PATH` (then every positional is a TASK)")
+	fs.StringVarP(&o.dir, "directory", "C", o.dir, "change to `DIR` before anything else")
+	fs.IntVarP(&o.jobs, "jobs", "j", o.jobs, "at most `N` tasks and N jobs at once; 0: no cap")
+	fs.BoolVarP(&o.keepGoing, "keep-going", "k", o.keepGoing, "after a failure, keep running tasks that do not depend on it")
+	fs.BoolVar(&o.failFast, "fail-fast", o.failFast, "after a failure, cancel running tasks at once")
+	fs.BoolVarP(&o.list, "list", "l", o.list, "list tasks with descriptions and dependencies")
+	fs.BoolVarP(&o.dryRun, "dry-run", "n", o.dryRun, "print the plan; run no task body")
+	fs.StringVarP(&o.output, "output", "o", o.output, "task output `MODE`: prefixed, grouped or raw")
+	fs.StringVar(grace, "grace", *grace, "SIGTERM → SIGKILL grace `DURATION`")
+	fs.BoolVarP(&o.verbose, "verbose", "v", o.verbose, "echo each spawn (argv, cwd, env changes) as it starts")
+	fs.BoolVarP(&o.quiet, "quiet", "q", o.quiet, "only task output and errors")
+	fs.StringVar(&o.color, "color", o.color, "colour `WHEN`: auto, always or never")
+	fs.BoolVar(&o.explain, "explain", o.explain, "say why each task runs, is up to date or is restored from the cache")
+	fs.BoolVar(&o.noCache, "no-cache", o.noCache, "run every task: none up to date or restored (successes are still recorded)")
+	fs.StringVar(&o.cacheDir, "cache-dir", o.cacheDir, "the cache `DIR` (default: $"+CacheDirEnv+", else .haz/cache in the project root)")
+	fs.BoolVar(&op.stats, "cache-stats", op.stats, "print the cache's entries, size and hits, and exit")
+	fs.BoolVar(&op.prune, "cache-prune", op.prune, "remove the least recently used entries beyond --cache-max-size and --cache-max-age, and exit")
+	fs.StringVar(&op.maxSize, "cache-max-size", op.maxSize, "with --cache-prune: keep at most `SIZE` (500M, 2G)")
+	fs.StringVar(&op.maxAge, "cache-max-age", op.maxAge, "with --cache-prune: remove entries unused for `AGE` (30d, 72h)")
+	fs.BoolVar(&op.clear, "cache-clear", op.clear, "remove everything from the cache, and exit")
+	fs.BoolVar(&o.version, "version", o.version, "print the version and exit")
+	fs.BoolVarP(help, "help", "h", *help, "print this help and exit")
+	return fs
 }
 
 // resolveScript picks the script from -f (file), else the first

@@ -68,6 +68,26 @@ func TestParseArgs(t *testing.T) {
 	}
 }
 
+// TestParseArgsWithoutFlags: a command line without flags, which
+// parseArgs reads without a FlagSet, gives what the FlagSet gives.
+func TestParseArgsWithoutFlags(t *testing.T) {
+	for _, args := range [][]string{nil, {}, {"build.lua"}, {"x.lua", "a", "b"}, {"t1", "t2"}, {"-", "", "a-b", "x=-1"}} {
+		if hasFlags(args) {
+			t.Fatalf("hasFlags(%q) = true", args)
+		}
+		want, werr := parseArgsWith(args, true)
+		got, err := parseArgs(args)
+		if fmt.Sprintf("%+v %v", want, werr) != fmt.Sprintf("%+v %v", got, err) {
+			t.Errorf("parseArgs(%q) = %+v, %v; with a FlagSet: %+v, %v", args, got, err, want, werr)
+		}
+	}
+	for _, args := range [][]string{{"-k"}, {"a", "--"}, {"--x"}, {"a", "-j2"}} {
+		if !hasFlags(args) {
+			t.Errorf("hasFlags(%q) = false", args)
+		}
+	}
+}
+
 func TestParseArgsUsageErrors(t *testing.T) {
 	tests := []struct {
 		args []string

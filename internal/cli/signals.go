@@ -107,16 +107,21 @@ func supervise(rt runnable, sigs <-chan os.Signal, stderr io.Writer, tm timing) 
 // The stopping lines go through rt.Notify, so that they clear the status
 // line, from a goroutine of their own, so that a full stderr cannot keep
 // the handler from stopping the run; stop waits tm.notifyWait for them.
+// That goroutine starts with the first line: a run that gets no signal
+// starts no writer and does not wait for one.
 func watch(rt stoppable, sigs <-chan os.Signal, forced chan<- int, tm timing) (stop func()) {
-	msgs := make(chan string, 4)
-	written := make(chan struct{})
-	go func() {
-		defer close(written)
-		for m := range msgs {
-			rt.Notify(m)
-		}
-	}()
+	var msgs chan string      // made by the handler's first say; read by stop after handlerDone
+	var written chan struct{} // closed when the writer has written every line
 	say := func(format string, a ...any) {
+		if msgs == nil {
+			msgs, written = make(chan string, 4), make(chan struct{})
+			go func() {
+				defer close(written)
+				for m := range msgs {
+					rt.Notify(m)
+				}
+			}()
+		}
 		select {
 		case msgs <- fmt.Sprintf(format, a...):
 		default: // the writer is stuck; the stop goes on regardless
@@ -172,6 +177,9 @@ func watch(rt stoppable, sigs <-chan os.Signal, forced chan<- int, tm timing) (s
 		<-handlerDone // no say after this
 		if timer != nil {
 			timer.Stop()
+		}
+		if msgs == nil {
+			return // nothing was said
 		}
 		close(msgs)
 		select {
