@@ -1,3 +1,5 @@
+//go:build hazluaprof
+
 package cli
 
 import (
@@ -8,8 +10,10 @@ import (
 	"runtime/pprof"
 )
 
-// Environment variables that make hazlua write Go profiles of its own run,
-// for the performance work of docs/BENCHMARKS.md ("Profiling"):
+// In a hazlua built with `-tags hazluaprof` (runtime/pprof costs every run
+// of the others some 30 µs of package initialisation), environment
+// variables make hazlua write Go profiles of its own run, for the
+// performance work of docs/BENCHMARKS.md ("Profiling"):
 // HAZLUA_CPUPROFILE=FILE writes a CPU profile of the whole run,
 // HAZLUA_MEMPROFILE=FILE an allocation profile at its end. Both are read
 // with `go tool pprof`. They are for developers, not part of the command
