@@ -23,6 +23,7 @@ import (
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
+	"github.com/hazlua/hazlua/internal/completion"
 	"github.com/hazlua/hazlua/luaapi"
 )
 
@@ -53,10 +54,16 @@ func Main(args []string, stdin, stdout, stderr *os.File) int {
 		fmt.Fprintf(stdout, "hazlua %s (%s %s/%s)\n", luaapi.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return ExitOK
 	}
+	if opts.completion != "" {
+		return report(stderr, writeCompletion(stdout, opts.completion))
+	}
 	if opts.dir != "" {
 		if err := os.Chdir(opts.dir); err != nil {
 			return report(stderr, usageErrorf("-C: %v", err))
 		}
+	}
+	if opts.types != "" {
+		return report(stderr, writeTypes(stdout, opts.types))
 	}
 	if opts.cacheDir == "" {
 		opts.cacheDir = os.Getenv(CacheDirEnv)
@@ -120,6 +127,9 @@ type options struct {
 	verbose, quiet      bool
 	color               string // "auto", "always" or "never"
 	explain, noCache    bool
+	types               string // --types DIR: write the editor definitions and exit
+	completion          string // --completion SHELL: print its completion script and exit
+	completeTasks       bool   // --complete-tasks: list the tasks for a completion script
 	cacheDir            string   // --cache-dir (or HAZLUA_CACHE_DIR, made absolute by Main)
 	cacheOp             *cacheOp // a cache maintenance flag: Main does it instead of a run
 
@@ -233,6 +243,10 @@ func newFlagSet(o *options, help *bool, grace *string, op *cacheOp) *pflag.FlagS
 	fs.StringVar(&op.maxSize, "cache-max-size", op.maxSize, "with --cache-prune: keep at most `SIZE` (500M, 2G)")
 	fs.StringVar(&op.maxAge, "cache-max-age", op.maxAge, "with --cache-prune: remove entries unused for `AGE` (30d, 72h)")
 	fs.BoolVar(&op.clear, "cache-clear", op.clear, "remove everything from the cache, and exit")
+	fs.StringVar(&o.types, "types", o.types, "write the haz module's LuaLS definitions into `DIR` and point .luarc.json at them, and exit")
+	fs.StringVar(&o.completion, "completion", o.completion, "print the completion script for `SHELL` (bash, zsh, fish), and exit")
+	fs.BoolVar(&o.completeTasks, completion.TasksFlag, o.completeTasks, "print the tasks as NAME<tab>DESCRIPTION (for completion scripts)")
+	fs.MarkHidden(completion.TasksFlag)
 	fs.BoolVar(&o.version, "version", o.version, "print the version and exit")
 	fs.BoolVarP(help, "help", "h", *help, "print this help and exit")
 	return fs
