@@ -3,10 +3,12 @@ package luaapi
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -73,6 +75,26 @@ type Options struct {
 	Doc    string
 	List   *Field // the type and meaning of each list item; Name unused
 	Fields []Field
+
+	required     atomic.Uint64 // bit i: Fields[i].Required (see requiredFields)
+	requiredDone atomic.Bool
+}
+
+// requiredFields returns the bit set of o's required fields, computed
+// once.
+func (o *Options) requiredFields() uint64 {
+	if o.requiredDone.Load() {
+		return o.required.Load()
+	}
+	var mask uint64
+	for i := range o.Fields {
+		if o.Fields[i].Required {
+			mask |= 1 << i
+		}
+	}
+	o.required.Store(mask)
+	o.requiredDone.Store(true)
+	return mask
 }
 
 // Keys returns the names of o's fields, in declaration order.
@@ -125,20 +147,41 @@ func (o *Options) derive(name, doc string, drop []string, fields ...Field) *Opti
 type site struct {
 	L     *lua.LState
 	where string // "haz.spawn", "haz.pipe stage 2", `haz.task: task "a"`, "haz.spawn: stdout"
+	// task, when not "", is the task whose options haz.task reads: where
+	// is then "haz.task" and the messages say `haz.task: task "a"`, made
+	// only for a message.
+	task  string
 	key   string // the key whose value is this table ("stdout"), "" at the top
 	outer *site  // the site of the table holding this one, nil at the top
 	fail  func(L *lua.LState, where, format string, args ...any)
+	// defs, when set, raises instead of fail: its definition errors
+	// (haz.task's). A method value of it would cost an allocation.
+	defs *Runtime
 }
 
 // newSite returns the site of the function fname, whose errors raise.
 func newSite(L *lua.LState, fname string) *site { return &site{L: L, where: fname, fail: raise} }
 
 // raise raises the error "where: message". It does not return.
-func (at *site) raise(format string, args ...any) { at.fail(at.L, at.where, format, args...) }
+func (at *site) raise(format string, args ...any) {
+	if at.defs != nil {
+		at.defs.defError(at.L, at.place(), format, args...)
+		return
+	}
+	at.fail(at.L, at.place(), format, args...)
+}
+
+// place returns where, with the task's name for haz.task's site.
+func (at *site) place() string {
+	if at.task != "" {
+		return at.where + ": task " + strconv.Quote(at.task)
+	}
+	return at.where
+}
 
 // in returns the site of the table that is the value of key.
 func (at *site) in(key string) *site {
-	return &site{L: at.L, where: at.where + ": " + key, key: key, outer: at, fail: at.fail}
+	return &site{L: at.L, where: at.place() + ": " + key, key: key, outer: at, fail: at.fail, defs: at.defs}
 }
 
 // raise raises a Lua error "file:line: fname: message" at the nearest Lua
@@ -162,10 +205,46 @@ type bound struct {
 // the wrong type, and a missing required key, checking fields in their
 // declared order.
 func (o *Options) bind(at *site, t *lua.LTable) bound {
-	o.checkKeys(at, t)
-	for i := range o.Fields {
+	b, _ := o.bindPresent(at, t)
+	return b
+}
+
+// maxFields bounds the fields of an Options (bindPresent's bit set).
+const maxFields = 64
+
+// bindPresent is bind, and also returns which of o's fields t has: bit i
+// for o.Fields[i]. A getter of an absent field returns its default, so a
+// binding may skip it.
+func (o *Options) bindPresent(at *site, t *lua.LTable) (bound, uint64) {
+	if len(o.Fields) > maxFields {
+		panic(fmt.Sprintf("luaapi: %s has more than %d keys", o.Name, maxFields))
+	}
+	// One walk over t's keys finds the declared fields it has and whether
+	// it has others; what a message needs is made only for an error.
+	var present uint64
+	var unknown []lua.LValue
+	for k, _ := t.Next(lua.LNil); k != lua.LNil; k, _ = t.Next(k) {
+		if s, ok := k.(lua.LString); ok {
+			if i := o.index(string(s)); i >= 0 {
+				present |= 1 << i
+				continue
+			}
+		}
+		if !o.allows(k) {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) > 0 {
+		o.unknownKeys(at, unknown)
+	}
+	// The fields present or required, in declared order.
+	for todo := present | o.requiredFields(); todo != 0; todo &= todo - 1 {
+		i := bits.TrailingZeros64(todo)
 		f := &o.Fields[i]
-		v := t.RawGetString(f.Name)
+		v := lua.LValue(lua.LNil)
+		if present&(1<<i) != 0 {
+			v = t.RawGetString(f.Name)
+		}
 		if v != lua.LNil && f.Type.check != nil {
 			f.Type.check(at, f.Name, v)
 		}
@@ -176,32 +255,69 @@ func (o *Options) bind(at *site, t *lua.LTable) bound {
 			at.raise("%s is required", f.Name)
 		}
 	}
-	return bound{o, t}
+	return bound{o, t}, present
+}
+
+// index returns the index in o.Fields of the field named name, or -1.
+func (o *Options) index(name string) int {
+	for i := range o.Fields {
+		if o.Fields[i].Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// bit returns the bit of the field named name in bindPresent's set. The
+// field must be declared.
+func (o *Options) bit(name string) uint64 {
+	i := o.index(name)
+	if i < 0 {
+		panic(fmt.Sprintf("luaapi: %s has no key %q", o.Name, name))
+	}
+	return 1 << i
+}
+
+// allows reports whether k is a key o declares: one of its fields, or a
+// list index when it takes list items.
+func (o *Options) allows(k lua.LValue) bool {
+	switch k := k.(type) {
+	case lua.LString:
+		return o.index(string(k)) >= 0
+	case lua.LNumber:
+		return o.List != nil && isIndex(k)
+	}
+	return false
 }
 
 // checkKeys raises when t has a key o does not declare (a typo must fail
 // loudly), naming every unknown key and suggesting the closest valid ones.
 func (o *Options) checkKeys(at *site, t *lua.LTable) {
+	var unknown []lua.LValue
+	for k, _ := t.Next(lua.LNil); k != lua.LNil; k, _ = t.Next(k) {
+		if !o.allows(k) {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) > 0 {
+		o.unknownKeys(at, unknown)
+	}
+}
+
+// unknownKeys raises the error for the keys of a table that o does not
+// declare.
+func (o *Options) unknownKeys(at *site, undeclared []lua.LValue) {
 	type bad struct{ key, hint string }
 	var unknown []bad
-	t.ForEach(func(k, _ lua.LValue) {
+	for _, k := range undeclared {
 		switch k := k.(type) {
 		case lua.LString:
-			if o.field(string(k)) == nil {
-				unknown = append(unknown, bad{strconv.Quote(string(k)), suggest.Closest(string(k), o.Keys())})
-			}
-		case lua.LNumber:
-			if o.List == nil || !isIndex(k) {
-				unknown = append(unknown, bad{"[" + k.String() + "]", ""})
-			}
-		case lua.LBool:
+			unknown = append(unknown, bad{strconv.Quote(string(k)), suggest.Closest(string(k), o.Keys())})
+		case lua.LNumber, lua.LBool:
 			unknown = append(unknown, bad{"[" + k.String() + "]", ""})
 		default:
 			unknown = append(unknown, bad{"[a " + typeName(k) + "]", ""})
 		}
-	})
-	if len(unknown) == 0 {
-		return
 	}
 	sort.Slice(unknown, func(i, j int) bool { return unknown[i].key < unknown[j].key })
 	var keys, hints []string
@@ -262,17 +378,47 @@ func checkNames(at *site, key string, v lua.LValue) {
 	if !ok {
 		at.raise("%s must be a list of strings, not a %s", key, typeName(v))
 	}
-	n, count := lst.Len(), 0
-	lst.ForEach(func(_, _ lua.LValue) { count++ })
-	if count != n {
+	if !isList(lst) {
 		at.raise("%s must be a list (1..n) of strings", key)
 	}
+	n := lst.Len()
 	for i := 1; i <= n; i++ {
 		if s, ok := lst.RawGetInt(i).(lua.LString); !ok || s == "" {
 			at.raise("%s item %d must be a non-empty string, not a %s", key, i, typeName(lst.RawGetInt(i)))
 		}
 	}
 }
+
+// isList reports whether t's keys are exactly 1..n, n its length.
+func isList(t *lua.LTable) bool {
+	n := t.Len()
+	for i := 1; i <= n; i++ {
+		if t.RawGetInt(i) == lua.LNil {
+			return false
+		}
+	}
+	// Len is the last item of the array part: any other key comes after it.
+	after := lua.LValue(lua.LNil)
+	switch {
+	case n < len(smallIndexes):
+		after = smallIndexes[n]
+	default:
+		after = lua.LNumber(n)
+	}
+	k, _ := t.Next(after)
+	return k == lua.LNil
+}
+
+// smallIndexes[i] is lua.LNumber(i) as an LValue, for i > 0 (made once:
+// each conversion allocates); smallIndexes[0] is nil, the key before the
+// first.
+var smallIndexes = func() (s [64]lua.LValue) {
+	s[0] = lua.LNil
+	for i := 1; i < len(s); i++ {
+		s[i] = lua.LNumber(i)
+	}
+	return s
+}()
 
 // duration returns v, the value of key, as a duration (see ParseDuration).
 func (at *site) duration(key string, v lua.LValue) time.Duration {
@@ -289,20 +435,22 @@ func (at *site) duration(key string, v lua.LValue) time.Duration {
 // value returns the value of key, which o must declare (a binding that
 // reads an undeclared key is a bug, caught by its first test).
 func (b bound) value(key string) lua.LValue {
-	b.declared(key)
-	if b.t == nil {
-		return lua.LNil
+	if b.t != nil {
+		if v := b.t.RawGetString(key); v != lua.LNil {
+			return v // bind let it through: o declares key
+		}
 	}
-	return b.t.RawGetString(key)
+	b.declared(key)
+	return lua.LNil
 }
 
 // declared returns the field key, panicking when o does not declare it.
 func (b bound) declared(key string) *Field {
-	f := b.o.field(key)
-	if f == nil {
+	i := b.o.index(key)
+	if i < 0 {
 		panic(fmt.Sprintf("luaapi: %s has no key %q", b.o.Name, key))
 	}
-	return f
+	return &b.o.Fields[i]
 }
 
 // def returns the declared default of key, unquoted when it is a string.

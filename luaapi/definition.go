@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"unsafe"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -21,8 +22,24 @@ func (rt *Runtime) definition(fn *lua.LFunction) string {
 	if p == nil {
 		return "go function"
 	}
+	lines := rt.sourceLines(p.SourceName)
+	inFile := p.LineDefined >= 1 && p.LastLineDefined <= len(lines)
+	if inFile && p.LastLineDefined < len(lines) && !capturesValues(fn) {
+		// The lines, each with its newline, are a stretch of the file's
+		// text, which sourceLines split into lines: return that substring
+		// instead of a copy per task (10,000 tasks declared in a loop have
+		// the same text). A line follows the last, so its newline is in
+		// the text. (An empty substring's data pointer is not where it
+		// was cut, hence non-empty first and last lines.)
+		first, last := lines[p.LineDefined-1], lines[p.LastLineDefined-1]
+		if len(first) > 0 && len(last) > 0 {
+			start := unsafe.StringData(first)
+			end := unsafe.Add(unsafe.Pointer(unsafe.StringData(last)), len(last)+1)
+			return unsafe.String(start, uintptr(end)-uintptr(unsafe.Pointer(start)))
+		}
+	}
 	var b strings.Builder
-	if lines := rt.sourceLines(p.SourceName); p.LineDefined >= 1 && p.LastLineDefined <= len(lines) {
+	if inFile {
 		for _, l := range lines[p.LineDefined-1 : p.LastLineDefined] {
 			b.WriteString(l)
 			b.WriteByte('\n')
@@ -43,6 +60,18 @@ func (rt *Runtime) definition(fn *lua.LFunction) string {
 		}
 	}
 	return b.String()
+}
+
+// capturesValues reports whether fn captures an upvalue that definition
+// writes: a string, a number or a boolean.
+func capturesValues(fn *lua.LFunction) bool {
+	for _, uv := range fn.Upvalues {
+		switch uv.Value().(type) {
+		case lua.LString, lua.LNumber, lua.LBool:
+			return true
+		}
+	}
+	return false
 }
 
 // sourceLines returns the lines of the file a chunk was loaded from,

@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
-	"sync"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -36,7 +36,7 @@ func position(L *lua.LState) string {
 			return ""
 		}
 		if dbg.What != "G" && dbg.CurrentLine > 0 {
-			return fmt.Sprintf("%s:%d", dbg.Source, dbg.CurrentLine)
+			return dbg.Source + ":" + strconv.Itoa(dbg.CurrentLine)
 		}
 	}
 }
@@ -80,41 +80,78 @@ func (rt *Runtime) hazTask(L *lua.LState) int {
 // taskOptions reads the options table o of task t (see taskOptions in
 // api.go) and returns the body. Its errors are definition errors.
 func (rt *Runtime) taskOptions(L *lua.LState, fname string, o *lua.LTable, t *runner.Task) *lua.LFunction {
-	at := &site{L: L, where: fmt.Sprintf("%s: task %q", fname, t.Name), fail: rt.defError}
-	opts := taskOptions.bind(at, o)
-	fn := opts.function("run")
-	t.Deps = opts.names("deps")
-	t.Desc, _ = opts.str("desc")
-	t.Inputs = opts.names("inputs")
-	if t.Inputs == nil && opts.value("inputs") != lua.LNil {
-		t.Inputs = []string{} // inputs = {}: a fingerprint without files
+	at := &site{L: L, where: fname, task: t.Name, defs: rt}
+	opts, has := taskOptions.bindPresent(at, o)
+	// An absent key reads as its default, which is t's zero value: only
+	// the keys the table has are read.
+	var fn *lua.LFunction
+	if has&taskKey.run != 0 {
+		fn = opts.function("run")
 	}
-	t.Outputs = opts.names("outputs")
-	if err := glob.Check(append(append([]string(nil), t.Inputs...), t.Outputs...)); err != nil {
-		at.raise("%v", err)
+	if has&taskKey.deps != 0 {
+		t.Deps = opts.names("deps")
 	}
-	t.Key, _ = opts.str("key")
-	t.Env = opts.names("env")
-	for _, name := range t.Env {
-		if name == "" || strings.ContainsAny(name, "=\x00") {
-			at.raise("env: %q is not an environment variable name", name)
+	if has&taskKey.desc != 0 {
+		t.Desc, _ = opts.str("desc")
+	}
+	if has&taskKey.inputs != 0 {
+		t.Inputs = opts.names("inputs")
+		if t.Inputs == nil {
+			t.Inputs = []string{} // inputs = {}: a fingerprint without files
 		}
 	}
-	t.Tags = opts.names("tags")
-	switch v := opts.value("mutex").(type) {
-	case *lua.LNilType:
-	case lua.LString:
-		t.Mutex = string(v)
-	case *lua.LTable:
-		m := mutexOptions.bind(at.in("mutex"), v)
-		t.Mutex, _ = m.str("name")
-		t.MutexShared = m.boolean("shared")
-	default:
-		at.raise("mutex must be a name or {name = ..., shared = true}, not a %s", typeName(v))
+	if has&taskKey.outputs != 0 {
+		t.Outputs = opts.names("outputs")
 	}
-	t.Timeout = opts.duration("timeout")
-	t.Always = opts.boolean("always")
+	if has&(taskKey.inputs|taskKey.outputs) != 0 {
+		if err := glob.Check(append(append([]string(nil), t.Inputs...), t.Outputs...)); err != nil {
+			at.raise("%v", err)
+		}
+	}
+	if has&taskKey.key != 0 {
+		t.Key, _ = opts.str("key")
+	}
+	if has&taskKey.env != 0 {
+		t.Env = opts.names("env")
+		for _, name := range t.Env {
+			if name == "" || strings.ContainsAny(name, "=\x00") {
+				at.raise("env: %q is not an environment variable name", name)
+			}
+		}
+	}
+	if has&taskKey.tags != 0 {
+		t.Tags = opts.names("tags")
+	}
+	if has&taskKey.mutex != 0 {
+		switch v := opts.value("mutex").(type) {
+		case lua.LString:
+			t.Mutex = string(v)
+		case *lua.LTable:
+			m := mutexOptions.bind(at.in("mutex"), v)
+			t.Mutex, _ = m.str("name")
+			t.MutexShared = m.boolean("shared")
+		default:
+			at.raise("mutex must be a name or {name = ..., shared = true}, not a %s", typeName(v))
+		}
+	}
+	if has&taskKey.timeout != 0 {
+		t.Timeout = opts.duration("timeout")
+	}
+	if has&taskKey.always != 0 {
+		t.Always = opts.boolean("always")
+	}
 	return fn
+}
+
+// taskKey holds the bit of each of taskOptions' keys in the set
+// bindPresent returns.
+var taskKey = struct {
+	run, deps, desc, inputs, outputs, key, env, mutex, tags, timeout, always uint64
+}{
+	run: taskOptions.bit("run"), deps: taskOptions.bit("deps"), desc: taskOptions.bit("desc"),
+	inputs: taskOptions.bit("inputs"), outputs: taskOptions.bit("outputs"), key: taskOptions.bit("key"),
+	env: taskOptions.bit("env"), mutex: taskOptions.bit("mutex"), tags: taskOptions.bit("tags"),
+	timeout: taskOptions.bit("timeout"), always: taskOptions.bit("always"),
 }
 
 // hazLimit is haz.limit(tag, n): at most n tasks tagged tag run at once.
@@ -154,11 +191,11 @@ func (e *taskError) Error() string { return e.msg }
 // the task was declared) so that declaring many tasks stays cheap.
 func (rt *Runtime) runTask(ctx context.Context, tc *runner.TaskContext, fn *lua.LFunction) error {
 	sink := tc.Sink()
-	th := &thread{jobs: true, sink: sink, stdout: sink.Stdout(), stderr: sink.Stderr(), outMu: new(sync.Mutex)}
+	th := &thread{jobs: true, sink: sink, stdout: sink.Stdout(), stderr: sink.Stderr()}
+	th.outMu = &th.out
 	rt.lock()
 	defer rt.unlock()
-	L, cancel := rt.newThread(rt.L, ctx, th)
-	defer cancel()
+	L := rt.taskThread(ctx, th)
 	L.G.CurrentThread = L
 	t := L.CreateTable(0, 4)
 	t.RawSetString("name", lua.LString(tc.Name()))

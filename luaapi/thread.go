@@ -33,6 +33,8 @@ type thread struct {
 	stdout, stderr io.Writer
 	// outMu serialises print and io.write of threads sharing a sink.
 	outMu *sync.Mutex
+	// out is a task thread's outMu, which its haz.parallel branches share.
+	out sync.Mutex
 	// coDepth counts the coroutine resumes nested on this thread (each
 	// one nests Go calls too), under the Lua lock.
 	coDepth int
@@ -82,19 +84,36 @@ func (rt *Runtime) block(L *lua.LState, wait func(ctx context.Context)) {
 // branch, with its own cancellable context under parent: a finished one
 // from the pool (see release), or a new one. The caller holds the Lua lock.
 func (rt *Runtime) newThread(L *lua.LState, parent context.Context, t *thread) (*lua.LState, context.CancelFunc) {
-	var th *lua.LState
-	if n := len(rt.idle); n > 0 {
-		th, rt.idle = rt.idle[n-1], rt.idle[:n-1]
-	} else {
-		var unused context.CancelFunc
-		th, unused = L.NewThread()
-		if unused != nil {
-			unused() // drop the context gopher-lua made; ours replaces it
-		}
-	}
+	th := rt.idleThread(L)
 	ctx, cancel := context.WithCancel(withThread(parent, t))
 	th.SetContext(ctx)
 	return th, cancel
+}
+
+// taskThread returns a Lua thread for a task body whose context is the
+// task's, with t in it. The runner cancels the task's context as soon as
+// the body returns (runner.ErrTaskEnded), which ends what the body left
+// running, so the thread needs no cancellation of its own. The caller
+// holds the Lua lock.
+func (rt *Runtime) taskThread(ctx context.Context, t *thread) *lua.LState {
+	th := rt.idleThread(rt.L)
+	th.SetContext(withThread(ctx, t))
+	return th
+}
+
+// idleThread returns a finished thread from the pool, or a new thread of
+// L without a context. The caller holds the Lua lock.
+func (rt *Runtime) idleThread(L *lua.LState) *lua.LState {
+	if n := len(rt.idle); n > 0 {
+		th := rt.idle[n-1]
+		rt.idle = rt.idle[:n-1]
+		return th
+	}
+	th, unused := L.NewThread()
+	if unused != nil {
+		unused() // drop the context gopher-lua made; ours replaces it
+	}
+	return th
 }
 
 // release returns a thread whose function returned normally to the pool,

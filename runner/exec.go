@@ -19,7 +19,7 @@ type execution struct {
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 	stop   context.CancelFunc // the timeout's, or nil
-	tc     *TaskContext
+	tc     TaskContext
 	start  time.Time
 	deps   []fingerprint.DepOutput // the dependencies' outputs (with a Store and Inputs)
 	run    *runState               // read-only here: Options and the Plan's output index
@@ -31,8 +31,10 @@ func (t *Task) spec() *uptodate.Spec {
 		Key: t.Key, Env: t.Env, Source: t.Source, Always: t.Always}
 }
 
-// exec runs the task and sends its result to done.
-func (e *execution) exec(done chan<- result) {
+// exec runs the task and sends its result to the run, with the channel
+// on which the worker (see runState.worker) waits for another execution,
+// if it is to wait: *w, made if needed, or nil.
+func (e *execution) exec(w *chan *execution) {
 	r := e.result()
 	r.i = e.i
 	r.dur = time.Since(e.start)
@@ -45,7 +47,8 @@ func (e *execution) exec(done chan<- result) {
 	}
 	e.tc.sink.Close()
 	r.tail = e.tc.sink.Tail()
-	done <- r
+	r.worker = e.run.keep(w)
+	e.run.done <- r
 }
 
 // result does the work of exec.
@@ -119,12 +122,20 @@ func (e *execution) result() result {
 
 // body runs the task's body, turning a panic into its failure.
 func (e *execution) body() (err error) {
+	returned := false
 	defer func() {
+		// recover only when Run did not return: recover walks the stack,
+		// which costs a body that returned a stack growth (Go 1.26).
+		if returned {
+			return
+		}
 		if v := recover(); v != nil {
 			err = &PanicError{Task: e.tc.task.Name, Value: v}
 		}
 	}()
-	return e.tc.task.Run(e.ctx, e.tc)
+	err = e.tc.task.Run(e.ctx, &e.tc)
+	returned = true
+	return err
 }
 
 // reasonOf returns why the check ran the task, or "".

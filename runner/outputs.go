@@ -39,15 +39,17 @@ type globOutput struct {
 // overlap only on some files are caught when a run finds both tasks'
 // outputs.) The error is a *GraphError of kind OutputOverlap.
 func (g *Graph) outputIndex() (*outputIndex, error) {
-	x := &outputIndex{lit: map[string]*Task{}, firsts: map[string]bool{}, warned: map[[2]string]bool{}}
-	order := map[*Task]int{} // declaration order: the later task is the one at fault
+	// The maps are made for the first output: most tasks declare none.
+	x := &outputIndex{}
 	type litOutput struct {
 		path string
 		task *Task
 	}
 	var lits []litOutput
-	for i, t := range g.tasks {
-		order[t] = i
+	for _, t := range g.tasks {
+		if len(t.Outputs) > 0 && x.lit == nil {
+			x.lit, x.firsts = map[string]*Task{}, map[string]bool{}
+		}
 		for _, o := range t.Outputs {
 			lit, ok := glob.Literal(o)
 			if !ok {
@@ -70,7 +72,7 @@ func (g *Graph) outputIndex() (*outputIndex, error) {
 	}
 	// later names the later-declared of two tasks first.
 	later := func(t *Task, a string, other *Task, b string) error {
-		if order[t] < order[other] {
+		if g.index[t.Name] < g.index[other.Name] {
 			return overlapError(other, b, t, a)
 		}
 		return overlapError(t, a, other, b)
@@ -175,6 +177,9 @@ func (x *outputIndex) checkReads(s *runState, i int32, inputs []string) {
 		}
 		x.mu.Lock()
 		first := !x.warned[[2]string{t.Name, o.Name}]
+		if x.warned == nil {
+			x.warned = map[[2]string]bool{}
+		}
 		x.warned[[2]string{t.Name, o.Name}] = true
 		x.mu.Unlock()
 		if first {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/hazlua/hazlua/internal/fingerprint"
@@ -136,6 +137,7 @@ type result struct {
 	outputs []fingerprint.File
 	dur     time.Duration
 	tail    []string
+	worker  chan *execution // the goroutine that ran it, waiting for another; nil: it exited
 }
 
 // runState is one run's scheduler. All of it is owned by Run's goroutine;
@@ -161,11 +163,14 @@ type runState struct {
 	tagN    []int   // running tasks per capped tag
 	cancel  []context.CancelCauseFunc
 
-	outputs [][]fingerprint.File // each succeeded task's outputs (with a Store)
+	outputs [][]fingerprint.File // each succeeded task's outputs (with a Store; made by the first)
 	claimed map[string]int32     // output path → the task that produced it in this run
 
 	done      chan result
-	work      []int32 // scratch for completion propagation
+	idle      []chan *execution // workers waiting for a task to run (see start)
+	waiting   atomic.Int32      // workers in idle or on their way there
+	maxIdle   int32             // how many workers may wait
+	work      []int32           // scratch for completion propagation
 	stopping  bool
 	stopCause string // "stopped after X failed", "interrupted"
 	firstFail int32
@@ -216,6 +221,9 @@ func Run(ctx context.Context, p *Plan, opt Options) *Report {
 	if ctx.Err() != nil && slices.ContainsFunc(s.state, func(st uint8) bool { return st != stDone }) {
 		s.interrupted() // cancelled after the last body ended, before the rest started
 	}
+	for _, w := range s.idle {
+		close(w) // every body has returned: its worker waits here
+	}
 	s.finalize()
 	opt.Output.end()
 	r := &Report{
@@ -247,9 +255,6 @@ func newRunState(ctx context.Context, p *Plan, opt Options) *runState {
 		cancel:    make([]context.CancelCauseFunc, n),
 		firstFail: -1,
 	}
-	if opt.Store != nil {
-		s.outputs = make([][]fingerprint.File, n)
-	}
 	s.queues = make([]waitQueue, int(s.tagBase)+len(p.tagNames))
 	for q := range s.queues {
 		s.queues[q].heap.prio = p.prio
@@ -260,8 +265,10 @@ func newRunState(ctx context.Context, p *Plan, opt Options) *runState {
 		s.root[i] = -1
 	}
 	buf := 256
+	s.maxIdle = 64 // no cap: as many as are likely to be reused
 	if opt.Jobs > 0 {
 		buf = opt.Jobs
+		s.maxIdle = int32(opt.Jobs) // at most Jobs run at once
 	}
 	s.done = make(chan result, buf)
 	return s
@@ -434,13 +441,53 @@ func (s *runState) start(i int32) {
 	if t.Timeout > 0 {
 		ctx, stop = context.WithTimeoutCause(ctx, t.Timeout, &TimeoutError{Task: t.Name, Timeout: t.Timeout})
 	}
-	e := &execution{i: i, ctx: ctx, cancel: cancel, stop: stop, start: now, run: s,
-		tc: &TaskContext{task: t, sink: s.opt.Output.Sink(t.Name)}}
-	if s.outputs != nil && t.Inputs != nil {
+	e := &execution{i: i, ctx: ctx, cancel: cancel, stop: stop, start: now, run: s}
+	e.tc = TaskContext{task: t, sink: s.opt.Output.Sink(t.Name)}
+	if s.opt.Store != nil && t.Inputs != nil {
 		e.deps = s.p.depOutputs(i, s.outputs)
 	}
 	s.opt.Output.taskStarted(t.Name)
-	go e.exec(s.done)
+	// A body runs on a goroutine of its own: a worker that an earlier
+	// body left waiting, or a new one. Reusing them saves starting a
+	// goroutine and growing its stack again (a Lua body grows it) for
+	// every task.
+	if n := len(s.idle); n > 0 {
+		w := s.idle[n-1]
+		s.idle = s.idle[:n-1]
+		s.waiting.Add(-1)
+		w <- e
+	} else {
+		go s.worker(e)
+	}
+}
+
+// worker runs e; then, unless maxIdle workers wait already, it waits for
+// another execution on a channel of its own (which exec sends with the
+// result), until the channel is closed.
+func (s *runState) worker(e *execution) {
+	var w chan *execution
+	for e != nil {
+		e.exec(&w)
+		if w == nil {
+			return
+		}
+		e = <-w // nil once closed
+	}
+}
+
+// keep returns the channel on which a worker whose execution ended is to
+// wait for another, *w (made if nil), or nil when maxIdle workers wait
+// already, and sets *w to it. Called on the worker's goroutine.
+func (s *runState) keep(w *chan *execution) chan *execution {
+	if s.waiting.Add(1) > s.maxIdle {
+		s.waiting.Add(-1)
+		*w = nil
+		return nil
+	}
+	if *w == nil {
+		*w = make(chan *execution, 1)
+	}
+	return *w
 }
 
 // depOutputs returns the outputs (from outputs, by node) of node i's
@@ -450,6 +497,9 @@ func (p *Plan) depOutputs(i int32, outputs [][]fingerprint.File) []fingerprint.D
 	var out []fingerprint.DepOutput
 	p.eachBodyDep(i, func(d int32) {
 		name := p.tasks[d].Name
+		if outputs == nil {
+			return // no task has produced outputs yet
+		}
 		for _, f := range outputs[d] {
 			out = append(out, fingerprint.DepOutput{Task: name, Path: f.Path, Hash: f.Hash})
 		}
@@ -485,6 +535,9 @@ func (p *Plan) eachBodyDep(i int32, f func(d int32)) {
 // finish records a body's end and releases what it held.
 func (s *runState) finish(r result) {
 	i := r.i
+	if r.worker != nil {
+		s.idle = append(s.idle, r.worker)
+	}
 	s.running--
 	s.cancel[i] = nil
 	if m := s.p.mutex[i]; m >= 0 {
@@ -505,8 +558,13 @@ func (s *runState) finish(r result) {
 	o.Tail = r.tail
 	o.Reason = r.reason
 	o.Ran = r.status != UpToDate && r.status != Cached
-	if r.err == nil && s.outputs != nil {
-		s.outputs[i] = r.outputs
+	if r.err == nil && s.opt.Store != nil {
+		if s.outputs == nil && len(r.outputs) > 0 {
+			s.outputs = make([][]fingerprint.File, len(s.p.tasks))
+		}
+		if s.outputs != nil {
+			s.outputs[i] = r.outputs
+		}
 		r.err = s.claimOutputs(i, r.outputs)
 	}
 	var ff *FailFastError

@@ -29,15 +29,31 @@ const (
 type Sink struct {
 	o      *Output
 	name   string
-	prefix []byte                   // "[name] " in prefixed mode, else empty
-	shared [2]*lineWriter           // Stdout(), Stderr()
-	gmu    sync.Mutex               // guards groups and closed
-	groups [2]groupBuffer           // grouped mode: held output
-	closed bool                     // Close was called
-	tmu    sync.Mutex               // guards tail
-	tail   [tailLines][]byte        // ring of the last lines
-	tailN  int                      // lines recorded so far
-	rec    atomic.Pointer[recorder] // Record: a copy of the output, for the cache
+	prefix []byte                    // "[name] " in prefixed mode, else empty
+	shared [2]*lineWriter            // Stdout(), Stderr()
+	gmu    sync.Mutex                // guards closed, and held's groups
+	closed bool                      // Close was called
+	held   atomic.Pointer[sinkState] // what was written: made by the first write
+	rec    atomic.Pointer[recorder]  // Record: a copy of the output, for the cache
+}
+
+// sinkState is what a sink keeps of the output written through it. A sink
+// makes it when output first reaches it: most tasks write nothing, and a
+// sink without it is small.
+type sinkState struct {
+	groups [2]groupBuffer    // grouped mode: held output (under Sink.gmu)
+	tmu    sync.Mutex        // guards tail
+	tail   [tailLines][]byte // ring of the last lines
+	tailN  int               // lines recorded so far
+}
+
+// state returns the sink's state, making it if needed.
+func (s *Sink) state() *sinkState {
+	if st := s.held.Load(); st != nil {
+		return st
+	}
+	s.held.CompareAndSwap(nil, new(sinkState))
+	return s.held.Load()
 }
 
 // Sink returns a new sink for the task named task. Run makes one per
@@ -120,20 +136,24 @@ func (s *Sink) Close() error {
 		return nil
 	}
 	s.closed = true
+	held := s.held.Load()
+	if held == nil {
+		return nil // nothing was written: nothing is held
+	}
 	o := s.o
 	o.mu.Lock()
-	if o.status.on && (s.groups[Stdout].size() > 0 || s.groups[Stderr].size() > 0) {
+	if o.status.on && (held.groups[Stdout].size() > 0 || held.groups[Stderr].size() > 0) {
 		o.clearStatusLocked()
-		s.groups[Stdout].writeTo(o, Stdout)
-		s.groups[Stderr].writeTo(o, Stderr)
+		held.groups[Stdout].writeTo(o, Stdout)
+		held.groups[Stderr].writeTo(o, Stderr)
 		o.drawStatusLocked()
 	} else {
-		s.groups[Stdout].writeTo(o, Stdout)
-		s.groups[Stderr].writeTo(o, Stderr)
+		held.groups[Stdout].writeTo(o, Stdout)
+		held.groups[Stderr].writeTo(o, Stderr)
 	}
 	o.mu.Unlock()
-	s.groups[Stdout].release()
-	s.groups[Stderr].release()
+	held.groups[Stdout].release()
+	held.groups[Stderr].release()
 	return nil
 }
 
@@ -144,15 +164,19 @@ func (s *Sink) Tail() []string {
 	if s == nil {
 		return nil
 	}
-	s.tmu.Lock()
-	defer s.tmu.Unlock()
-	n := min(s.tailN, tailLines)
+	st := s.held.Load()
+	if st == nil {
+		return nil
+	}
+	st.tmu.Lock()
+	defer st.tmu.Unlock()
+	n := min(st.tailN, tailLines)
 	if n == 0 {
 		return nil
 	}
 	out := make([]string, 0, n)
-	for k := s.tailN - n; k < s.tailN; k++ {
-		out = append(out, string(s.tail[k%tailLines]))
+	for k := st.tailN - n; k < st.tailN; k++ {
+		out = append(out, string(st.tail[k%tailLines]))
 	}
 	return out
 }
@@ -161,13 +185,14 @@ func (s *Sink) Tail() []string {
 // spans locate each piece's text (without prefix and newline) for the
 // tail.
 func (s *Sink) deliver(st Stream, buf []byte, spans [][2]int) {
-	s.recordTail(buf, spans)
+	held := s.state()
+	held.recordTail(buf, spans)
 	o := s.o
 	if o.mode == Grouped {
 		s.gmu.Lock()
 		defer s.gmu.Unlock()
 		if !s.closed {
-			s.groups[st].write(buf)
+			held.groups[st].write(buf)
 			return
 		}
 	}
@@ -176,21 +201,21 @@ func (s *Sink) deliver(st Stream, buf []byte, spans [][2]int) {
 	o.mu.Unlock()
 }
 
-func (s *Sink) recordTail(buf []byte, spans [][2]int) {
+func (st *sinkState) recordTail(buf []byte, spans [][2]int) {
 	if len(spans) > tailLines {
 		spans = spans[len(spans)-tailLines:]
 	}
-	s.tmu.Lock()
+	st.tmu.Lock()
 	for _, sp := range spans {
 		line := buf[sp[0]:sp[1]]
 		if len(line) > tailWidth {
 			line = line[:tailWidth]
 		}
-		slot := &s.tail[s.tailN%tailLines]
+		slot := &st.tail[st.tailN%tailLines]
 		*slot = append((*slot)[:0], line...)
-		s.tailN++
+		st.tailN++
 	}
-	s.tmu.Unlock()
+	st.tmu.Unlock()
 }
 
 // lineWriter cuts one producer's bytes into lines and hands whole pieces

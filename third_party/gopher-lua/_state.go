@@ -1467,8 +1467,11 @@ func (ls *LState) Remove(index int) {
 
 /* object allocation {{{ */
 
+// hazlua: the table gets its array and hash parts when its first key is
+// set (with the same default sizes): most tables made from Go (metatables,
+// modules) use one part or none.
 func (ls *LState) NewTable() *LTable {
-	return newLTable(defaultArrayCap, defaultHashCap)
+	return newLTable(0, 0)
 }
 
 func (ls *LState) CreateTable(acap, hcap int) *LTable {
@@ -1485,6 +1488,7 @@ func (ls *LState) NewThread() (*LState, context.CancelFunc) {
 	if ls.ctx != nil {
 		thread.mainLoop = mainLoopWithContext
 		thread.ctx, f = context.WithCancel(ls.ctx)
+		thread.ctxDone = thread.ctx.Done() // hazlua: see SetContext
 		thread.ctxCancelFn = f
 	}
 	return thread, f
@@ -2147,6 +2151,7 @@ func (ls *LState) SetMx(mx int) {
 func (ls *LState) SetContext(ctx context.Context) {
 	ls.mainLoop = mainLoopWithContext
 	ls.ctx = ctx
+	ls.ctxDone = ctx.Done() // hazlua: what the VM checks at every instruction
 }
 
 // Context returns the LState's context. To change the context, use WithContext.
@@ -2159,6 +2164,7 @@ func (ls *LState) RemoveContext() context.Context {
 	oldctx := ls.ctx
 	ls.mainLoop = mainLoop
 	ls.ctx = nil
+	ls.ctxDone = nil
 	return oldctx
 }
 

@@ -49,7 +49,7 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 		inst = cf.Fn.Proto.Code[cf.Pc]
 		cf.Pc++
 		select {
-		case <-L.ctx.Done():
+		case <-L.ctxDone: // hazlua: L.ctx.Done(), kept by SetContext
 			L.RaiseError(L.ctx.Err().Error())
 			return
 		default:
@@ -947,8 +947,19 @@ func stringConcat(L *LState, total, last int) LValue {
 				L.RaiseError("cannot perform concat operation between %v and %v", lhs.Type().String(), rhs.Type().String())
 				return LNil
 			}
+		} else if total == 1 {
+			// hazlua: two operands, the common a .. b: one concatenation,
+			// without the slice and strings.Join.
+			rhs = LString(LVAsString(lhs) + LVAsString(rhs))
+			total--
 		} else {
-			buf := make([]string, total+1)
+			var small [8]string // hazlua: no slice to allocate for a few operands
+			buf := small[:0]
+			if total+1 <= len(small) {
+				buf = small[:total+1]
+			} else {
+				buf = make([]string, total+1)
+			}
 			buf[total] = LVAsString(rhs)
 			for total > 0 {
 				lhs = L.reg.Get(i)

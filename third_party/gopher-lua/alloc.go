@@ -18,9 +18,17 @@ var _uv uintptr
 
 var preloads [int(preloadLimit)]LValue
 
+// preloadNumbers holds the values of preloads. hazlua: each preload points
+// into it, as LNumber2I's values point into its blocks, instead of being
+// allocated on its own (128 allocations at every start).
+var preloadNumbers [int(preloadLimit)]float64
+
 func init() {
 	for i := 0; i < int(preloadLimit); i++ {
-		preloads[i] = LNumber(i)
+		preloadNumbers[i] = float64(i)
+		var v LValue = LNumber(0)
+		(*iface)(unsafe.Pointer(&v)).word = unsafe.Pointer(&preloadNumbers[i])
+		preloads[i] = v
 	}
 }
 

@@ -304,6 +304,40 @@ func (ls *LState) RegisterModule(name string, funcs map[string]LGFunction) LValu
 	return mod
 }
 
+// hazlua: the standard libraries' functions are lists, not maps: a list
+// literal of functions is static data, where a map literal is built entry
+// by entry when the program starts (and iterated in random order).
+type libFunc struct {
+	name string
+	fn   LGFunction
+}
+
+// registerLib is RegisterModule for a library's list of functions.
+func (ls *LState) registerLib(name string, funcs []libFunc) LValue {
+	tb := ls.FindTable(ls.Get(RegistryIndex).(*LTable), "_LOADED", 1)
+	mod := ls.GetField(tb, name)
+	if mod.Type() != LTTable {
+		newmod := ls.FindTable(ls.Get(GlobalsIndex).(*LTable), name, len(funcs))
+		if newmodtb, ok := newmod.(*LTable); !ok {
+			ls.RaiseError("name conflict for module(%v)", name)
+		} else {
+			ls.setLibFuncs(newmodtb, funcs)
+			ls.SetField(tb, name, newmodtb)
+			return newmodtb
+		}
+	}
+	return mod
+}
+
+// setLibFuncs is SetFuncs, without upvalues, for a library's list of
+// functions.
+func (ls *LState) setLibFuncs(tb *LTable, funcs []libFunc) *LTable {
+	for _, f := range funcs {
+		tb.RawSetString(f.name, ls.NewFunction(f.fn))
+	}
+	return tb
+}
+
 func (ls *LState) SetFuncs(tb *LTable, funcs map[string]LGFunction, upvalues ...LValue) *LTable {
 	for fname, fn := range funcs {
 		tb.RawSetString(fname, ls.NewClosure(fn, upvalues...))

@@ -21,8 +21,8 @@ func OpenChannel(L *LState) int {
 	var mod LValue
 	//_, ok := L.G.builtinMts[int(LTChannel)]
 	//	if !ok {
-	mod = L.RegisterModule(ChannelLibName, channelFuncs)
-	mt := L.SetFuncs(L.NewTable(), channelMethods)
+	mod = L.registerLib(ChannelLibName, channelFuncs)
+	mt := L.setLibFuncs(L.NewTable(), channelMethods)
 	mt.RawSetString("__index", mt)
 	L.G.builtinMts[int(LTChannel)] = mt
 	//	}
@@ -30,9 +30,9 @@ func OpenChannel(L *LState) int {
 	return 1
 }
 
-var channelFuncs = map[string]LGFunction{
-	"make":   channelMake,
-	"select": channelSelect,
+var channelFuncs = []libFunc{
+	{"make", channelMake},
+	{"select", channelSelect},
 }
 
 func channelMake(L *LState) int {
@@ -134,10 +134,10 @@ func channelSelect(L *LState) int {
 	return 3
 }
 
-var channelMethods = map[string]LGFunction{
-	"receive": channelReceive,
-	"send":    channelSend,
-	"close":   channelClose,
+var channelMethods = []libFunc{
+	{"receive", channelReceive},
+	{"send", channelSend},
+	{"close", channelClose},
 }
 
 func channelReceive(L *LState) int {

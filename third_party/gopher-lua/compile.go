@@ -179,6 +179,13 @@ type codeStore struct { // {{{
 
 func (cd *codeStore) Add(inst uint32, line int) {
 	if l := len(cd.codes); l <= 0 || cd.pc == l {
+		if l == cap(cd.codes) {
+			// hazlua: double, where append grows a large slice by a
+			// quarter: a 10,000-line chunk allocated 5 times its code.
+			n := max(2*l, 16)
+			cd.codes = append(make([]uint32, 0, n), cd.codes...)
+			cd.lines = append(make([]int, 0, n), cd.lines...)
+		}
 		cd.codes = append(cd.codes, inst)
 		cd.lines = append(cd.lines, line)
 	} else {
@@ -309,7 +316,7 @@ type varNamePool struct {
 }
 
 func newVarNamePool(offset int) *varNamePool {
-	return &varNamePool{make([]string, 0, 16), offset}
+	return &varNamePool{nil, offset} // hazlua: grows from empty
 }
 
 func (vp *varNamePool) Names() []string {
@@ -368,7 +375,8 @@ type codeBlock struct {
 }
 
 func newCodeBlock(localvars *varNamePool, blabel int, parent *codeBlock, pos ast.PositionHolder, firstGotoIndex int) *codeBlock {
-	bl := &codeBlock{localvars, blabel, parent, false, 0, 0, map[string]*gotoLabelDesc{}, firstGotoIndex, nil}
+	// hazlua: labels is made by the first AddLabel.
+	bl := &codeBlock{localvars, blabel, parent, false, 0, 0, nil, firstGotoIndex, nil}
 	if pos != nil {
 		bl.LineStart = pos.Line()
 		bl.LastLine = pos.LastLine()
@@ -379,6 +387,9 @@ func newCodeBlock(localvars *varNamePool, blabel int, parent *codeBlock, pos ast
 func (b *codeBlock) AddLabel(label *gotoLabelDesc) *gotoLabelDesc {
 	if old, ok := b.labels[label.Name]; ok {
 		return old
+	}
+	if b.labels == nil {
+		b.labels = map[string]*gotoLabelDesc{}
 	}
 	b.labels[label.Name] = label
 	return nil
@@ -412,20 +423,21 @@ type funcContext struct {
 	gotosCount      int
 	unresolvedGotos map[int]*gotoLabelDesc
 	constIndex      map[LValue]int // hazlua: index of Proto.Constants, so ConstIndex is O(1)
+	strConstIndex   map[string]int // hazlua: the same for string constants
 }
 
 func newFuncContext(sourcename string, parent *funcContext) *funcContext {
 	fc := &funcContext{
 		Proto:           newFunctionProto(sourcename),
-		Code:            &codeStore{make([]uint32, 0, 1024), make([]int, 0, 1024), 0},
+		Code:            &codeStore{}, // hazlua: grows from empty (see newFunctionProto)
 		Parent:          parent,
 		Upvalues:        newVarNamePool(0),
 		Block:           newCodeBlock(newVarNamePool(0), labelNoJump, nil, nil, 0),
 		regTop:          0,
 		labelId:         1,
-		labelPc:         map[int]int{},
+		labelPc:         nil, // hazlua: made by the first SetLabelPc
 		gotosCount:      0,
-		unresolvedGotos: map[int]*gotoLabelDesc{},
+		unresolvedGotos: nil, // hazlua: made by the first AddUnresolvedGoto
 	}
 	fc.Blocks = []*codeBlock{fc.Block}
 	return fc
@@ -442,6 +454,9 @@ func (fc *funcContext) CheckUnresolvedGoto() {
 }
 
 func (fc *funcContext) AddUnresolvedGoto(label *gotoLabelDesc) {
+	if fc.unresolvedGotos == nil {
+		fc.unresolvedGotos = map[int]*gotoLabelDesc{}
+	}
 	fc.unresolvedGotos[fc.gotosCount] = label
 	fc.gotosCount++
 }
@@ -514,6 +529,9 @@ func (fc *funcContext) NewLabel() int {
 }
 
 func (fc *funcContext) SetLabelPc(label int, pc int) {
+	if fc.labelPc == nil {
+		fc.labelPc = map[int]int{}
+	}
 	fc.labelPc[label] = pc
 }
 
@@ -525,19 +543,41 @@ func (fc *funcContext) ConstIndex(value LValue) int {
 	// hazlua: a map instead of a linear search, which made compiling a
 	// script quadratic in its number of constants (1 s for 10,000 tasks).
 	// Keys compare as the search did: same dynamic type and value.
-	if i, ok := fc.constIndex[value]; ok {
+	// Strings have a map of their own, which stringConstIndex reads
+	// without making an LValue of its string.
+	if s, ok := value.(LString); ok {
+		if i, ok := fc.strConstIndex[string(s)]; ok {
+			return i
+		}
+	} else if i, ok := fc.constIndex[value]; ok {
 		return i
 	}
 	fc.Proto.Constants = append(fc.Proto.Constants, value)
 	v := len(fc.Proto.Constants) - 1
-	if fc.constIndex == nil {
-		fc.constIndex = make(map[LValue]int)
+	if s, ok := value.(LString); ok {
+		if fc.strConstIndex == nil {
+			fc.strConstIndex = make(map[string]int)
+		}
+		fc.strConstIndex[string(s)] = v
+	} else {
+		if fc.constIndex == nil {
+			fc.constIndex = make(map[LValue]int)
+		}
+		fc.constIndex[value] = v
 	}
-	fc.constIndex[value] = v
 	if v > opMaxArgBx {
 		raiseCompileError(fc, fc.Proto.LineDefined, "too many constants")
 	}
 	return v
+}
+
+// stringConstIndex is ConstIndex(LString(s)), which makes the LValue (a
+// heap allocation) only for a new constant. (hazlua)
+func (fc *funcContext) stringConstIndex(s string) int {
+	if i, ok := fc.strConstIndex[s]; ok {
+		return i
+	}
+	return fc.ConstIndex(LString(s))
 }
 func (fc *funcContext) BlockLocalVarsCount() int {
 	count := 0
@@ -706,7 +746,7 @@ func compileAssignStmtLeft(context *funcContext, stmt *ast.AssignStmt) (int, []*
 			ec := &expcontext{identtype, regNotDefined, 0}
 			switch identtype {
 			case ecGlobal:
-				context.ConstIndex(LString(st.Value))
+				context.stringConstIndex(st.Value)
 			case ecUpvalue:
 				context.Upvalues.RegisterUnique(st.Value)
 			case ecLocal:
@@ -805,7 +845,7 @@ func compileAssignStmt(context *funcContext, stmt *ast.AssignStmt) { // {{{
 				reg -= 1
 			}
 		case ecGlobal:
-			code.AddABx(OP_SETGLOBAL, reg, context.ConstIndex(LString(ex.(*ast.IdentExpr).Value)), sline(ex))
+			code.AddABx(OP_SETGLOBAL, reg, context.stringConstIndex(ex.(*ast.IdentExpr).Value), sline(ex))
 			reg -= 1
 		case ecUpvalue:
 			code.AddABC(OP_SETUPVAL, reg, context.Upvalues.RegisterUnique(ex.(*ast.IdentExpr).Value), 0, sline(ex))
@@ -1159,7 +1199,7 @@ func compileExpr(context *funcContext, reg int, expr ast.Expr, ec *expcontext) i
 
 	switch ex := expr.(type) {
 	case *ast.StringExpr:
-		code.AddABx(OP_LOADK, sreg, context.ConstIndex(LString(ex.Value)), sline(ex))
+		code.AddABx(OP_LOADK, sreg, context.stringConstIndex(ex.Value), sline(ex))
 		return sused
 	case *ast.NumberExpr:
 		num, err := parseNumber(ex.Value)
@@ -1183,7 +1223,7 @@ func compileExpr(context *funcContext, reg int, expr ast.Expr, ec *expcontext) i
 	case *ast.IdentExpr:
 		switch getIdentRefType(context, context, ex) {
 		case ecGlobal:
-			code.AddABx(OP_GETGLOBAL, sreg, context.ConstIndex(LString(ex.Value)), sline(ex))
+			code.AddABx(OP_GETGLOBAL, sreg, context.stringConstIndex(ex.Value), sline(ex))
 		case ecUpvalue:
 			code.AddABC(OP_GETUPVAL, sreg, context.Upvalues.RegisterUnique(ex.Value), 0, sline(ex))
 		case ecLocal:
@@ -1259,22 +1299,27 @@ func compileExpr(context *funcContext, reg int, expr ast.Expr, ec *expcontext) i
 
 } // }}}
 
-func compileExprWithPropagation(context *funcContext, expr ast.Expr, reg *int, save *int, propergator func(int, *int, *int, int)) { // {{{
+// hazlua: the propagator is chosen by a flag, not passed as a method value:
+// a pointer passed through a func value escapes, so every compileExpr
+// moved its reg (and its callers their b and c) to the heap.
+func compileExprWithPropagation(context *funcContext, expr ast.Expr, reg *int, save *int, kmv bool) { // {{{
 	reginc := compileExpr(context, *reg, expr, ecnone(0))
 	if _, ok := expr.(*ast.LogicalOpExpr); ok {
 		*save = *reg
 		*reg = *reg + reginc
+	} else if kmv {
+		context.Code.PropagateKMV(context.RegTop(), save, reg, reginc)
 	} else {
-		propergator(context.RegTop(), save, reg, reginc)
+		context.Code.PropagateMV(context.RegTop(), save, reg, reginc)
 	}
 } // }}}
 
 func compileExprWithKMVPropagation(context *funcContext, expr ast.Expr, reg *int, save *int) { // {{{
-	compileExprWithPropagation(context, expr, reg, save, context.Code.PropagateKMV)
+	compileExprWithPropagation(context, expr, reg, save, true)
 } // }}}
 
 func compileExprWithMVPropagation(context *funcContext, expr ast.Expr, reg *int, save *int) { // {{{
-	compileExprWithPropagation(context, expr, reg, save, context.Code.PropagateMV)
+	compileExprWithPropagation(context, expr, reg, save, false)
 } // }}}
 
 func constFold(exp ast.Expr) ast.Expr { // {{{
@@ -1347,6 +1392,7 @@ func compileFunctionExpr(context *funcContext, funcexpr *ast.FunctionExpr, ec *e
 	context.Proto.DbgSourcePositions = context.Code.PosList()
 	context.Proto.DbgUpvalues = context.Upvalues.Names()
 	context.Proto.NumUpvalues = uint8(len(context.Proto.DbgUpvalues))
+	context.Proto.stringConstants = make([]string, 0, len(context.Proto.Constants)) // hazlua: made to size
 	for _, clv := range context.Proto.Constants {
 		sv := ""
 		if slv, ok := clv.(LString); ok {

@@ -2,18 +2,18 @@ package lua
 
 func OpenCoroutine(L *LState) int {
 	// TODO: Tie module name to contents of linit.go?
-	mod := L.RegisterModule(CoroutineLibName, coFuncs)
+	mod := L.registerLib(CoroutineLibName, coFuncs)
 	L.Push(mod)
 	return 1
 }
 
-var coFuncs = map[string]LGFunction{
-	"create":  coCreate,
-	"yield":   coYield,
-	"resume":  coResume,
-	"running": coRunning,
-	"status":  coStatus,
-	"wrap":    coWrap,
+var coFuncs = []libFunc{
+	{"create", coCreate},
+	{"yield", coYield},
+	{"resume", coResume},
+	{"running", coRunning},
+	{"status", coStatus},
+	{"wrap", coWrap},
 }
 
 func coCreate(L *LState) int {

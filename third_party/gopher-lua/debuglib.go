@@ -6,22 +6,22 @@ import (
 )
 
 func OpenDebug(L *LState) int {
-	dbgmod := L.RegisterModule(DebugLibName, debugFuncs)
+	dbgmod := L.registerLib(DebugLibName, debugFuncs)
 	L.Push(dbgmod)
 	return 1
 }
 
-var debugFuncs = map[string]LGFunction{
-	"getfenv":      debugGetFEnv,
-	"getinfo":      debugGetInfo,
-	"getlocal":     debugGetLocal,
-	"getmetatable": debugGetMetatable,
-	"getupvalue":   debugGetUpvalue,
-	"setfenv":      debugSetFEnv,
-	"setlocal":     debugSetLocal,
-	"setmetatable": debugSetMetatable,
-	"setupvalue":   debugSetUpvalue,
-	"traceback":    debugTraceback,
+var debugFuncs = []libFunc{
+	{"getfenv", debugGetFEnv},
+	{"getinfo", debugGetInfo},
+	{"getlocal", debugGetLocal},
+	{"getmetatable", debugGetMetatable},
+	{"getupvalue", debugGetUpvalue},
+	{"setfenv", debugSetFEnv},
+	{"setlocal", debugSetLocal},
+	{"setmetatable", debugSetMetatable},
+	{"setupvalue", debugSetUpvalue},
+	{"traceback", debugTraceback},
 }
 
 func debugGetFEnv(L *LState) int {

@@ -365,3 +365,99 @@ func TestHazluaRegistryGrowsGeometrically(t *testing.T) {
 		t.Fatal("no overflow past the maximum size")
 	}
 }
+
+// Change 12: tables made from Go, the libraries, the preloaded numbers.
+func TestHazluaStartupAllocations(t *testing.T) {
+	L := NewState()
+	defer L.Close()
+
+	// A NewTable has no parts until a key is set; then it works as
+	// before, and the keys come back in the order they were set.
+	tb := L.NewTable()
+	if tb.array != nil || tb.strdict != nil || tb.keys != nil {
+		t.Fatalf("NewTable() made its parts at once")
+	}
+	tb.RawSetInt(1, LString("one"))
+	tb.RawSetString("b", LNumber(2))
+	tb.RawSetH(LNumber(2.5), LTrue)
+	tb.RawSetString("a", LNumber(1))
+	tb.RawSetString("b", LNumber(3)) // not a new key
+	var keys []string
+	for k, v := tb.Next(LNil); k != LNil; k, v = tb.Next(k) {
+		keys = append(keys, k.String()+"="+v.String())
+	}
+	if got := strings.Join(keys, " "); got != "1=one b=3 2.5=true a=1" {
+		t.Errorf("Next: %s", got)
+	}
+
+	// A table made with a hash size has its key list at that size, and
+	// iterates in insertion order. A small one has no index (its keys are
+	// searched); past keysIndexAt keys, it gets one.
+	ct := L.CreateTable(0, 3)
+	if cap(ct.keys) != 3 || ct.k2i != nil {
+		t.Fatalf("CreateTable(0, 3): keys cap %d, k2i %v", cap(ct.keys), ct.k2i)
+	}
+	names := []string{"z", "y", "x", "w"}
+	for _, k := range names {
+		ct.RawSetString(k, LString(k))
+	}
+	for i, want := range names {
+		if got := ct.keys[i].String(); got != want || ct.keyIndex(LString(want)) != i {
+			t.Errorf("keys[%d] = %s (index %d), want %s", i, got, ct.keyIndex(LString(want)), want)
+		}
+	}
+	for i := len(names); i <= keysIndexAt+2; i++ {
+		k := fmt.Sprint("k", i)
+		ct.RawSetString(k, LNumber(i))
+		ct.RawSetString(k, LNumber(-i)) // not a new key
+		names = append(names, k)
+	}
+	ct.RawSetH(LTrue, LTrue)
+	names = append(names, "true")
+	if ct.k2i == nil || len(ct.k2i) != len(names) {
+		t.Fatalf("%d keys: k2i %v", len(names), ct.k2i)
+	}
+	var order []string
+	for k, _ := ct.Next(LNil); k != LNil; k, _ = ct.Next(k) {
+		order = append(order, k.String())
+	}
+	if got, want := strings.Join(order, " "), strings.Join(names, " "); got != want {
+		t.Errorf("Next past keysIndexAt: %s, want %s", got, want)
+	}
+
+	// Each library has all of its functions, in the order of its list.
+	for _, lib := range []struct {
+		name  string
+		funcs []libFunc
+	}{{"string", strFuncs}, {"table", tableFuncs}, {"math", mathFuncs}, {"os", osFuncs},
+		{"coroutine", coFuncs}, {"debug", debugFuncs}, {"package", loFuncs}, {"channel", channelFuncs}} {
+		mod, ok := L.GetGlobal(lib.name).(*LTable)
+		if !ok {
+			t.Fatalf("%s is not a table", lib.name)
+		}
+		for i, f := range lib.funcs {
+			if fn, ok := mod.RawGetString(f.name).(*LFunction); !ok || !fn.IsG {
+				t.Errorf("%s.%s is not a Go function", lib.name, f.name)
+			}
+			if got := mod.keys[i].String(); got != f.name {
+				t.Errorf("%s: key %d is %s, want %s", lib.name, i, got, f.name)
+			}
+		}
+	}
+	for _, f := range baseFuncs {
+		if _, ok := L.GetGlobal(f.name).(*LFunction); !ok {
+			t.Errorf("_G.%s is not a function", f.name)
+		}
+	}
+
+	// The preloaded numbers are the numbers 0 to 127, equal to any other
+	// LNumber of the same value.
+	for i := 0; i < int(preloadLimit); i++ {
+		if v, ok := preloads[i].(LNumber); !ok || v != LNumber(i) || preloads[i] != LValue(LNumber(i)) {
+			t.Fatalf("preloads[%d] = %v", i, preloads[i])
+		}
+	}
+	if got, err := hazluaRun(t, L, "local t = {} t[5] = 'x' return 2 + 3, t[2 + 3], 127 == 127.0"); err != nil || strings.Join(got, " ") != "5 x true" {
+		t.Errorf("numbers: %q, %v", got, err)
+	}
+}

@@ -10,18 +10,18 @@ import (
 	"syscall"
 )
 
-var ioFuncs = map[string]LGFunction{
-	"close":   ioClose,
-	"flush":   ioFlush,
-	"lines":   ioLines,
-	"input":   ioInput,
-	"output":  ioOutput,
-	"open":    ioOpenFile,
-	"popen":   ioPopen,
-	"read":    ioRead,
-	"type":    ioType,
-	"tmpfile": ioTmpFile,
-	"write":   ioWrite,
+var ioFuncs = []libFunc{
+	{"close", ioClose},
+	{"flush", ioFlush},
+	{"lines", ioLines},
+	{"input", ioInput},
+	{"output", ioOutput},
+	{"open", ioOpenFile},
+	{"popen", ioPopen},
+	{"read", ioRead},
+	{"type", ioType},
+	{"tmpfile", ioTmpFile},
+	{"write", ioWrite},
 }
 
 const lFileClass = "FILE*"
@@ -181,7 +181,7 @@ func OpenIo(L *LState) int {
 	mod := L.RegisterModule(IoLibName, map[string]LGFunction{}).(*LTable)
 	mt := L.NewTypeMetatable(lFileClass)
 	mt.RawSetString("__index", mt)
-	L.SetFuncs(mt, fileMethods)
+	L.setLibFuncs(mt, fileMethods)
 	mt.RawSetString("lines", L.NewClosure(fileLines, L.NewFunction(fileLinesIter)))
 
 	for _, finfo := range stdFiles {
@@ -191,8 +191,8 @@ func OpenIo(L *LState) int {
 	uv := L.CreateTable(2, 0)
 	uv.RawSetInt(fileDefOutIndex, mod.RawGetString("stdout"))
 	uv.RawSetInt(fileDefInIndex, mod.RawGetString("stdin"))
-	for name, fn := range ioFuncs {
-		mod.RawSetString(name, L.NewClosure(fn, uv))
+	for _, f := range ioFuncs {
+		mod.RawSetString(f.name, L.NewClosure(f.fn, uv))
 	}
 	mod.RawSetString("lines", L.NewClosure(ioLines, uv, L.NewClosure(ioLinesIter, uv)))
 	// Modifications are being made in-place rather than returned?
@@ -200,15 +200,15 @@ func OpenIo(L *LState) int {
 	return 1
 }
 
-var fileMethods = map[string]LGFunction{
-	"__tostring": fileToString,
-	"write":      fileWrite,
-	"close":      fileClose,
-	"flush":      fileFlush,
-	"lines":      fileLines,
-	"read":       fileRead,
-	"seek":       fileSeek,
-	"setvbuf":    fileSetVBuf,
+var fileMethods = []libFunc{
+	{"__tostring", fileToString},
+	{"write", fileWrite},
+	{"close", fileClose},
+	{"flush", fileFlush},
+	{"lines", fileLines},
+	{"read", fileRead},
+	{"seek", fileSeek},
+	{"setvbuf", fileSetVBuf},
 }
 
 func fileToString(L *LState) int {

@@ -47,7 +47,7 @@ func loFindFile(L *LState, name, pname string) (string, string) {
 }
 
 func OpenPackage(L *LState) int {
-	packagemod := L.RegisterModule(LoadLibName, loFuncs)
+	packagemod := L.registerLib(LoadLibName, loFuncs)
 
 	L.SetField(packagemod, "preload", L.NewTable())
 
@@ -72,9 +72,9 @@ func OpenPackage(L *LState) int {
 	return 1
 }
 
-var loFuncs = map[string]LGFunction{
-	"loadlib": loLoadLib,
-	"seeall":  loSeeAll,
+var loFuncs = []libFunc{
+	{"loadlib", loLoadLib},
+	{"seeall", loSeeAll},
 }
 
 func loLoaderPreload(L *LState) int {

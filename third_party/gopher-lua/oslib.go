@@ -47,24 +47,24 @@ func getBoolField(L *LState, tb *LTable, key string, v bool) bool {
 }
 
 func OpenOs(L *LState) int {
-	osmod := L.RegisterModule(OsLibName, osFuncs)
+	osmod := L.registerLib(OsLibName, osFuncs)
 	L.Push(osmod)
 	return 1
 }
 
-var osFuncs = map[string]LGFunction{
-	"clock":     osClock,
-	"difftime":  osDiffTime,
-	"execute":   osExecute,
-	"exit":      osExit,
-	"date":      osDate,
-	"getenv":    osGetEnv,
-	"remove":    osRemove,
-	"rename":    osRename,
-	"setenv":    osSetEnv,
-	"setlocale": osSetLocale,
-	"time":      osTime,
-	"tmpname":   osTmpname,
+var osFuncs = []libFunc{
+	{"clock", osClock},
+	{"difftime", osDiffTime},
+	{"execute", osExecute},
+	{"exit", osExit},
+	{"date", osDate},
+	{"getenv", osGetEnv},
+	{"remove", osRemove},
+	{"rename", osRename},
+	{"setenv", osSetEnv},
+	{"setlocale", osSetLocale},
+	{"time", osTime},
+	{"tmpname", osTmpname},
 }
 
 func osClock(L *LState) int {

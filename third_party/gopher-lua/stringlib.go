@@ -13,7 +13,7 @@ func OpenString(L *LState) int {
 	var mod *LTable
 	//_, ok := L.G.builtinMts[int(LTString)]
 	//if !ok {
-	mod = L.RegisterModule(StringLibName, strFuncs).(*LTable)
+	mod = L.registerLib(StringLibName, strFuncs).(*LTable)
 	gmatch := L.NewClosure(strGmatch, L.NewFunction(strGmatchIter))
 	mod.RawSetString("gmatch", gmatch)
 	mod.RawSetString("gfind", gmatch)
@@ -24,20 +24,20 @@ func OpenString(L *LState) int {
 	return 1
 }
 
-var strFuncs = map[string]LGFunction{
-	"byte":    strByte,
-	"char":    strChar,
-	"dump":    strDump,
-	"find":    strFind,
-	"format":  strFormat,
-	"gsub":    strGsub,
-	"len":     strLen,
-	"lower":   strLower,
-	"match":   strMatch,
-	"rep":     strRep,
-	"reverse": strReverse,
-	"sub":     strSub,
-	"upper":   strUpper,
+var strFuncs = []libFunc{
+	{"byte", strByte},
+	{"char", strChar},
+	{"dump", strDump},
+	{"find", strFind},
+	{"format", strFormat},
+	{"gsub", strGsub},
+	{"len", strLen},
+	{"lower", strLower},
+	{"match", strMatch},
+	{"rep", strRep},
+	{"reverse", strReverse},
+	{"sub", strSub},
+	{"upper", strUpper},
 }
 
 func strByte(L *LState) int {

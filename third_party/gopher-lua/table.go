@@ -42,8 +42,66 @@ func newLTable(acap int, hcap int) *LTable {
 	}
 	if hcap != 0 {
 		tb.strdict = make(map[string]LValue, hcap)
+		// hazlua: the key list and index are made at the same size (they
+		// list the keys of both maps); the index only for a table too
+		// large to search its keys (see keysIndexAt).
+		tb.keys = make([]LValue, 0, hcap)
+		if hcap > keysIndexAt {
+			tb.k2i = make(map[LValue]int, hcap)
+		}
 	}
 	return tb
+}
+
+// keysIndexAt is how many keys a table has before k2i indexes its keys
+// (hazlua). A smaller table finds a key's place in keys by a linear
+// search, as fast for a few keys: most tables have a few string keys, and
+// the index cost them a map and its group of slots (two allocations, 250
+// bytes) each.
+const keysIndexAt = 8
+
+// keyIndex returns the index of key in tb.keys, or -1. (hazlua)
+func (tb *LTable) keyIndex(key LValue) int {
+	if tb.k2i != nil {
+		if i, ok := tb.k2i[key]; ok {
+			return i
+		}
+		return -1
+	}
+	for i, k := range tb.keys {
+		if k == key {
+			return i
+		}
+	}
+	return -1
+}
+
+// hasStringKey reports whether key is in tb.keys. (hazlua)
+func (tb *LTable) hasStringKey(key string) bool {
+	if tb.k2i != nil {
+		_, ok := tb.k2i[LString(key)]
+		return ok
+	}
+	for _, k := range tb.keys {
+		if s, ok := k.(LString); ok && string(s) == key {
+			return true
+		}
+	}
+	return false
+}
+
+// addKey appends key, which tb.keys does not have, to it and to k2i,
+// making k2i when the table grows past keysIndexAt keys. (hazlua)
+func (tb *LTable) addKey(key LValue) {
+	tb.keys = append(tb.keys, key)
+	if tb.k2i != nil {
+		tb.k2i[key] = len(tb.keys) - 1
+	} else if len(tb.keys) > keysIndexAt {
+		tb.k2i = make(map[LValue]int, 2*len(tb.keys))
+		for i, k := range tb.keys {
+			tb.k2i[k] = i
+		}
+	}
 }
 
 // Len returns length of this LTable without using __len.
@@ -203,20 +261,15 @@ func (tb *LTable) RawSetString(key string, value LValue) {
 	if tb.strdict == nil {
 		tb.strdict = make(map[string]LValue, defaultHashCap)
 	}
-	if tb.keys == nil {
-		tb.keys = []LValue{}
-		tb.k2i = map[LValue]int{}
-	}
 
 	if value == LNil {
 		// TODO tb.keys and tb.k2i should also be removed
 		delete(tb.strdict, key)
 	} else {
 		tb.strdict[key] = value
-		lkey := LString(key)
-		if _, ok := tb.k2i[lkey]; !ok {
-			tb.k2i[lkey] = len(tb.keys)
-			tb.keys = append(tb.keys, lkey)
+		// hazlua: the key is boxed into an LValue only when it is new.
+		if !tb.hasStringKey(key) {
+			tb.addKey(LString(key))
 		}
 	}
 }
@@ -230,19 +283,14 @@ func (tb *LTable) RawSetH(key LValue, value LValue) {
 	if tb.dict == nil {
 		tb.dict = make(map[LValue]LValue, len(tb.strdict))
 	}
-	if tb.keys == nil {
-		tb.keys = []LValue{}
-		tb.k2i = map[LValue]int{}
-	}
 
 	if value == LNil {
 		// TODO tb.keys and tb.k2i should also be removed
 		delete(tb.dict, key)
 	} else {
 		tb.dict[key] = value
-		if _, ok := tb.k2i[key]; !ok {
-			tb.k2i[key] = len(tb.keys)
-			tb.keys = append(tb.keys, key)
+		if tb.keyIndex(key) < 0 {
+			tb.addKey(key)
 		}
 	}
 }
@@ -377,7 +425,7 @@ func (tb *LTable) Next(key LValue) (LValue, LValue) {
 		}
 	}
 
-	for i := tb.k2i[key] + 1; i < len(tb.keys); i++ {
+	for i := max(tb.keyIndex(key), 0) + 1; i < len(tb.keys); i++ { // hazlua: as k2i[key] + 1
 		key := tb.keys[i]
 		if v := tb.RawGetH(key); v != LNil {
 			return key, v

@@ -5,18 +5,18 @@ import (
 )
 
 func OpenTable(L *LState) int {
-	tabmod := L.RegisterModule(TabLibName, tableFuncs)
+	tabmod := L.registerLib(TabLibName, tableFuncs)
 	L.Push(tabmod)
 	return 1
 }
 
-var tableFuncs = map[string]LGFunction{
-	"getn":   tableGetN,
-	"concat": tableConcat,
-	"insert": tableInsert,
-	"maxn":   tableMaxN,
-	"remove": tableRemove,
-	"sort":   tableSort,
+var tableFuncs = []libFunc{
+	{"getn", tableGetN},
+	{"concat", tableConcat},
+	{"insert", tableInsert},
+	{"maxn", tableMaxN},
+	{"remove", tableRemove},
+	{"sort", tableSort},
 }
 
 func tableSort(L *LState) int {

@@ -195,6 +195,7 @@ type LState struct {
 	hasErrorFunc bool
 	mainLoop     func(*LState, *callFrame)
 	ctx          context.Context
+	ctxDone      <-chan struct{} // hazlua: ctx.Done(), which the VM checks at every instruction
 	ctxCancelFn  context.CancelFunc
 	goCallDepth  int // hazlua: calls from Go nested on this goroutine (see callR)
 }

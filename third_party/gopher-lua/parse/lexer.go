@@ -1,13 +1,13 @@
 package parse
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"io"
 	"reflect"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/yuin/gopher-lua/ast"
 )
@@ -43,20 +43,55 @@ func isDigit(ch int) bool {
 	return '0' <= ch && ch <= '9' || 'a' <= ch && ch <= 'f' || 'A' <= ch && ch <= 'F'
 }
 
+// hazlua: the scanner reads the whole source into one string first and
+// scans it in memory. Identifiers, strings without escapes and one-byte
+// tokens are substrings of it, and the scratch buffer of the other tokens
+// is reused: a token no longer costs a bytes.Buffer and a copy of its text
+// each (a 10,000-line script of table constructors spent most of its
+// parse in them).
 type Scanner struct {
-	Pos    ast.Position
-	reader *bufio.Reader
+	Pos ast.Position
+	src string       // the whole source
+	off int          // the next byte of src to read
+	buf bytes.Buffer // scratch for tokens that are not substrings of src
+	err error        // reading the source failed: Scan returns it
 }
 
 func NewScanner(reader io.Reader, source string) *Scanner {
+	src, err := readSource(reader)
 	return &Scanner{
 		Pos: ast.Position{
 			Source: source,
 			Line:   1,
 			Column: 0,
 		},
-		reader: bufio.NewReaderSize(reader, 4096),
+		src: src,
+		err: err,
 	}
+}
+
+// readSource reads r to its end into a string, doubling its buffer as it
+// fills (io.ReadAll grows a large one by a quarter, allocating several
+// times the size of a large script). (hazlua)
+func readSource(r io.Reader) (string, error) {
+	buf := make([]byte, 0, 4<<10)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(make([]byte, 0, 2*cap(buf)), buf...)
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return string(buf), err
+		}
+	}
+	if len(buf) == 0 {
+		return "", nil
+	}
+	return unsafe.String(&buf[0], len(buf)), nil // buf is not used again
 }
 
 func (sc *Scanner) Error(tok string, msg string) *Error { return &Error{sc.Pos, msg, tok} }
@@ -64,10 +99,11 @@ func (sc *Scanner) Error(tok string, msg string) *Error { return &Error{sc.Pos, 
 func (sc *Scanner) TokenError(tok ast.Token, msg string) *Error { return &Error{tok.Pos, msg, tok.Str} }
 
 func (sc *Scanner) readNext() int {
-	ch, err := sc.reader.ReadByte()
-	if err == io.EOF {
+	if sc.off >= len(sc.src) {
 		return EOF
 	}
+	ch := sc.src[sc.off]
+	sc.off++
 	return int(ch)
 }
 
@@ -79,7 +115,7 @@ func (sc *Scanner) Newline(ch int) {
 	sc.Pos.Column = 0
 	next := sc.Peek()
 	if ch == '\n' && next == '\r' || ch == '\r' && next == '\n' {
-		sc.reader.ReadByte()
+		sc.off++
 	}
 }
 
@@ -99,18 +135,28 @@ func (sc *Scanner) Next() int {
 }
 
 func (sc *Scanner) Peek() int {
-	ch := sc.readNext()
-	if ch != EOF {
-		sc.reader.UnreadByte()
+	if sc.off >= len(sc.src) {
+		return EOF
 	}
-	return ch
+	return int(sc.src[sc.off])
 }
 
 func (sc *Scanner) skipWhiteSpace(whitespace int64) int {
-	ch := sc.Next()
-	for ; whitespace&(1<<uint(ch)) != 0; ch = sc.Next() {
+	// hazlua: blanks are skipped in place; the first other byte is read
+	// by Next, as before.
+	for sc.off < len(sc.src) {
+		c := sc.src[sc.off]
+		if whitespace&(1<<uint(c)) == 0 {
+			break
+		}
+		sc.off++
+		if c == '\n' || c == '\r' {
+			sc.Newline(int(c))
+		} else {
+			sc.Pos.Column++
+		}
 	}
-	return ch
+	return sc.Next()
 }
 
 func (sc *Scanner) skipComments(ch int) error {
@@ -289,10 +335,90 @@ var reservedWords = map[string]int{
 	"return": TReturn, "repeat": TRepeat, "then": TThen, "true": TTrue,
 	"until": TUntil, "while": TWhile, "goto": TGoto}
 
+// reservedWord is reservedWords[s], in a switch rather than a map (hazlua:
+// an identifier costs a comparison or two instead of a hash).
+func reservedWord(s string) (int, bool) {
+	switch s {
+	case "and":
+		return TAnd, true
+	case "break":
+		return TBreak, true
+	case "do":
+		return TDo, true
+	case "else":
+		return TElse, true
+	case "elseif":
+		return TElseIf, true
+	case "end":
+		return TEnd, true
+	case "false":
+		return TFalse, true
+	case "for":
+		return TFor, true
+	case "function":
+		return TFunction, true
+	case "if":
+		return TIf, true
+	case "in":
+		return TIn, true
+	case "local":
+		return TLocal, true
+	case "nil":
+		return TNil, true
+	case "not":
+		return TNot, true
+	case "or":
+		return TOr, true
+	case "return":
+		return TReturn, true
+	case "repeat":
+		return TRepeat, true
+	case "then":
+		return TThen, true
+	case "true":
+		return TTrue, true
+	case "until":
+		return TUntil, true
+	case "while":
+		return TWhile, true
+	case "goto":
+		return TGoto, true
+	}
+	return 0, false
+}
+
+// tokenName is TokenName, with the names of one-byte tokens made once
+// (hazlua).
+func tokenName(c int) string {
+	if c >= 0 && c < len(charTokenNames) {
+		return charTokenNames[c]
+	}
+	return TokenName(c)
+}
+
+var charTokenNames = func() (names [256]string) {
+	for c := range names {
+		names[c] = TokenName(c)
+	}
+	return names
+}()
+
 func (sc *Scanner) Scan(lexer *Lexer) (ast.Token, error) {
+	var tok ast.Token
+	err := sc.scanInto(lexer, &tok)
+	return tok, err
+}
+
+// scanInto is Scan, into *tok (hazlua: the descent parser scans into its
+// lookahead, without copying tokens around).
+func (sc *Scanner) scanInto(lexer *Lexer, tok *ast.Token) error {
+	if sc.err != nil {
+		*tok = ast.Token{Pos: sc.Pos}
+		return sc.err
+	}
 redo:
 	var err error
-	tok := ast.Token{}
+	*tok = ast.Token{}
 	newline := false
 
 	ch := sc.skipWhiteSpace(whitespace1)
@@ -307,19 +433,22 @@ redo:
 		lexer.PNewLine = false
 	}
 
-	var _buf bytes.Buffer
-	buf := &_buf
+	buf := &sc.buf
+	buf.Reset()
 	tok.Pos = sc.Pos
 
 	switch {
 	case isIdent(ch, 0):
+		// hazlua: the identifier is a substring of the source (ch is the
+		// byte before sc.off).
 		tok.Type = TIdent
-		err = sc.scanIdent(ch, buf)
-		tok.Str = buf.String()
-		if err != nil {
-			goto finally
+		start := sc.off - 1
+		for sc.off < len(sc.src) && isIdent(int(sc.src[sc.off]), 1) {
+			sc.off++
 		}
-		if typ, ok := reservedWords[tok.Str]; ok {
+		sc.Pos.Column += sc.off - start - 1
+		tok.Str = sc.src[start:sc.off]
+		if typ, ok := reservedWord(tok.Str); ok {
 			tok.Type = typ
 		}
 	case isDecimal(ch):
@@ -339,12 +468,27 @@ redo:
 				goto redo
 			} else {
 				tok.Type = ch
-				tok.Str = string(rune(ch))
+				tok.Str = sc.src[sc.off-1 : sc.off] // hazlua: ch, without a copy
 			}
 		case '"', '\'':
 			tok.Type = TString
-			err = sc.scanString(ch, buf)
-			tok.Str = buf.String()
+			// hazlua: a string without escapes on one line is a
+			// substring of the source.
+			end := sc.off
+			for end < len(sc.src) {
+				if c := sc.src[end]; c == byte(ch) || c == '\\' || c == '\n' || c == '\r' {
+					break
+				}
+				end++
+			}
+			if end < len(sc.src) && sc.src[end] == byte(ch) {
+				tok.Str = sc.src[sc.off:end]
+				sc.Pos.Column += end + 1 - sc.off
+				sc.off = end + 1
+			} else {
+				err = sc.scanString(ch, buf)
+				tok.Str = buf.String()
+			}
 		case '[':
 			if c := sc.Peek(); c == '[' || c == '=' {
 				tok.Type = TString
@@ -352,7 +496,7 @@ redo:
 				tok.Str = buf.String()
 			} else {
 				tok.Type = ch
-				tok.Str = string(rune(ch))
+				tok.Str = sc.src[sc.off-1 : sc.off] // hazlua: ch, without a copy
 			}
 		case '=':
 			if sc.Peek() == '=' {
@@ -361,7 +505,7 @@ redo:
 				sc.Next()
 			} else {
 				tok.Type = ch
-				tok.Str = string(rune(ch))
+				tok.Str = sc.src[sc.off-1 : sc.off] // hazlua: ch, without a copy
 			}
 		case '~':
 			if sc.Peek() == '=' {
@@ -378,7 +522,7 @@ redo:
 				sc.Next()
 			} else {
 				tok.Type = ch
-				tok.Str = string(rune(ch))
+				tok.Str = sc.src[sc.off-1 : sc.off] // hazlua: ch, without a copy
 			}
 		case '>':
 			if sc.Peek() == '=' {
@@ -387,7 +531,7 @@ redo:
 				sc.Next()
 			} else {
 				tok.Type = ch
-				tok.Str = string(rune(ch))
+				tok.Str = sc.src[sc.off-1 : sc.off] // hazlua: ch, without a copy
 			}
 		case '.':
 			ch2 := sc.Peek()
@@ -416,11 +560,11 @@ redo:
 				sc.Next()
 			} else {
 				tok.Type = ch
-				tok.Str = string(rune(ch))
+				tok.Str = sc.src[sc.off-1 : sc.off] // hazlua: ch, without a copy
 			}
 		case '+', '*', '/', '%', '^', '#', '(', ')', '{', '}', ']', ';', ',':
 			tok.Type = ch
-			tok.Str = string(rune(ch))
+			tok.Str = sc.src[sc.off-1 : sc.off] // hazlua: ch, without a copy
 		default:
 			writeChar(buf, ch)
 			err = sc.Error(buf.String(), "Invalid token")
@@ -429,8 +573,8 @@ redo:
 	}
 
 finally:
-	tok.Name = TokenName(int(tok.Type))
-	return tok, err
+	tok.Name = tokenName(int(tok.Type))
+	return err
 }
 
 // yacc interface {{{
@@ -457,6 +601,22 @@ func (lx *Lexer) Lex(lval *yySymType) int {
 	return int(tok.Type)
 }
 
+// scan is Lex for the descent parser (hazlua): it scans the next token
+// into *tok and returns its type, 0 at the end of the input. Of lx.Token
+// it keeps what the descent parser's errors and the scanner read: the
+// type and text.
+func (lx *Lexer) scan(tok *ast.Token) int {
+	lx.PrevTokenType = lx.Token.Type
+	if err := lx.scanner.scanInto(lx, tok); err != nil {
+		panic(err)
+	}
+	if tok.Type < 0 {
+		return 0
+	}
+	lx.Token.Type, lx.Token.Str = tok.Type, tok.Str
+	return tok.Type
+}
+
 func (lx *Lexer) Error(message string) {
 	panic(lx.scanner.Error(lx.Token.Str, message))
 }
@@ -466,6 +626,27 @@ func (lx *Lexer) TokenError(tok ast.Token, message string) {
 }
 
 func Parse(reader io.Reader, name string) (chunk []ast.Stmt, err error) {
+	lexer := &Lexer{NewScanner(reader, name), nil, false, ast.Token{Str: ""}, TNil}
+	chunk = nil
+	defer func() {
+		if e := recover(); e != nil {
+			err, _ = e.(error)
+		}
+	}()
+	// hazlua: the descent parser (descent.go), or the yacc parser from the
+	// start when that nests too deeply.
+	if stmts, ok := descend(lexer); ok {
+		return stmts, nil
+	}
+	sc := lexer.scanner
+	lexer = &Lexer{&Scanner{Pos: ast.Position{Source: name, Line: 1}, src: sc.src, err: sc.err}, nil, false, ast.Token{Str: ""}, TNil}
+	yyParse(lexer)
+	chunk = lexer.Stmts
+	return
+}
+
+// parseYacc is Parse with the yacc parser only, for tests (hazlua).
+func parseYacc(reader io.Reader, name string) (chunk []ast.Stmt, err error) {
 	lexer := &Lexer{NewScanner(reader, name), nil, false, ast.Token{Str: ""}, TNil}
 	chunk = nil
 	defer func() {
