@@ -211,6 +211,13 @@ func Run(ctx context.Context, p *Plan, opt Options) *Report {
 	for s.running > 0 {
 		select {
 		case r := <-s.done:
+			if ctxDone != nil && ctx.Err() != nil {
+				// Both were ready and select picked the result: a body
+				// that ended because of the interrupt must count as
+				// interrupted, so the interrupt is recorded first.
+				ctxDone = nil
+				s.interrupted()
+			}
 			s.finish(r)
 			s.dispatch()
 		case <-ctxDone:
