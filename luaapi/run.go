@@ -32,6 +32,7 @@ func (rt *Runtime) runTable(L *lua.LState, fname string, t *lua.LTable, o *Optio
 	at := newSite(L, fname)
 	opts := o.bind(at, t)
 	st := rt.parseStage(at, opts)
+	st.awaited = true // waited for at once, below
 	check := opts.boolean("check")
 	p := rt.start(L, fname, []*stage{st})
 	p.wait(L, fname, 0)

@@ -28,6 +28,7 @@ type stage struct {
 	timeout   time.Duration
 	grace     time.Duration
 	job       bool
+	awaited   bool     // waited for right after the start (haz.run): proc.Options.Awaited
 	envShown  []string // env changes, for -v
 }
 
@@ -265,8 +266,9 @@ func (rt *Runtime) parseOutput(at *site, opts bound, key string, out *proc.Outpu
 func (rt *Runtime) start(L *lua.LState, fname string, stages []*stage) *process {
 	th := threadOf(L)
 	specs := make([]*proc.Spec, len(stages))
-	opt := proc.Options{Job: th.jobs}
+	opt := proc.Options{Job: th.jobs, Awaited: true}
 	for i, st := range stages {
+		opt.Awaited = opt.Awaited && st.awaited
 		if st.spec.Stdout.Kind == proc.OutWriter {
 			st.spec.Stdout.W, st.spec.Stdout.Done = rt.inherit(th, runner.Stdout)
 		}

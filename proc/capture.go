@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -17,8 +18,24 @@ import (
 // Bytes assembles them, and never more.
 const spillSize = 4 << 20
 
-// readSize is the size of one read from a capture's pipe.
+// readSize is the size of one read from a capture's pipe once spilled,
+// when the pipe cannot be spliced to the file.
 const readSize = 256 << 10
+
+// memStart is the first in-memory buffer of a capture. Reads go straight
+// into the buffer's free space, and it doubles as the output grows, up to
+// spillSize, so a small output costs one small allocation and one copy
+// (from the pipe).
+const memStart = 8 << 10
+
+// spliceSize is the most one splice moves from a spilled capture's pipe
+// to its file, and spillPipeSize the size its pipe is given once spilled:
+// a large output then goes from the pipe to the file in the kernel, in
+// few and large steps, without passing through hazlua's memory.
+const (
+	spliceSize    = 1 << 20
+	spillPipeSize = 1 << 20
+)
 
 // Capture holds everything written to one stream of a child. One goroutine
 // (the drain) appends to it; any number of goroutines may read it at the
@@ -43,20 +60,127 @@ func newCapture(tempDir string) *Capture {
 
 // drain reads r to its end into c. It runs on its own goroutine and closes r.
 // Every read is stored at once, so readers see lines as they come.
+//
+// Up to spillSize, the pipe is read straight into the in-memory buffer
+// (no copy but the kernel's). Past it, the capture spills to its file and
+// the pipe is spliced into the file: the bytes are copied once, by the
+// kernel, from the pipe to the page cache, and Bytes reads them back once.
 func (c *Capture) drain(r *os.File) {
 	defer r.Close()
-	buf := make([]byte, 32<<10)
+	err := c.drainMem(r)
+	if err == nil {
+		err = c.drainSpilled(r)
+	}
+	if err == io.EOF || errors.Is(err, os.ErrClosed) {
+		err = nil
+	}
+	c.finish(err)
+}
+
+// drainMem reads r into c.mem until r ends (it returns the error that
+// ended it, io.EOF at the end) or c.mem holds spillSize bytes (it returns
+// nil). Readers only look at c.mem[:c.size] under c.mu, so the read into
+// the free space past c.size needs no lock; the buffer is replaced (grown)
+// under it.
+func (c *Capture) drainMem(r *os.File) error {
+	buf := make([]byte, 0, memStart)
+	c.mu.Lock()
+	c.mem = buf
+	c.mu.Unlock()
+	for {
+		if len(buf) == cap(buf) {
+			if cap(buf) >= spillSize {
+				return nil
+			}
+			grown := make([]byte, len(buf), min(2*cap(buf), spillSize))
+			copy(grown, buf)
+			buf = grown
+			c.mu.Lock()
+			c.mem = buf
+			c.mu.Unlock()
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		if n > 0 {
+			buf = buf[:len(buf)+n]
+			c.mu.Lock()
+			c.mem = buf
+			c.size += int64(n)
+			c.wake()
+			c.mu.Unlock()
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// drainSpilled goes on with r once c.mem is full. Exactly spillSize bytes
+// stay in memory: one read learns whether more comes before anything
+// spills. Then the pipe is spliced to the file, or read and written when
+// it cannot be (not a pipe, or a file system without splice). It returns
+// the error that ended r (io.EOF at the end).
+func (c *Capture) drainSpilled(r *os.File) error {
+	buf := make([]byte, readSize)
+	n, err := r.Read(buf)
+	if n > 0 {
+		buf = c.flush(buf[:n]) // spills
+	}
+	if err != nil {
+		return err
+	}
+	rc, err := r.SyscallConn()
+	if err != nil || c.Err() != nil {
+		return c.drainRead(r, buf)
+	}
+	// A larger pipe lets the child write ahead while the file takes the
+	// bytes; failing that (a per-user limit), the pipe keeps its size.
+	_ = rc.Control(func(fd uintptr) { _, _ = unix.FcntlInt(fd, unix.F_SETPIPE_SZ, spillPipeSize) })
+	c.mu.Lock()
+	out := int(c.file.Fd()) // a regular file: Fd leaves it as it is
+	c.mu.Unlock()
+	for {
+		var moved int64
+		var serr error
+		err := rc.Read(func(fd uintptr) bool {
+			off := c.size // only this goroutine changes size
+			moved, serr = unix.Splice(int(fd), nil, out, &off, spliceSize, unix.SPLICE_F_NONBLOCK|unix.SPLICE_F_MOVE)
+			return serr != unix.EAGAIN
+		})
+		if err != nil {
+			// Only a Close (by the group, see waitIO) fails a raw
+			// read: the end, as for r.Read's os.ErrClosed.
+			return os.ErrClosed
+		}
+		switch {
+		case serr == unix.EINVAL || serr == unix.ENOSYS:
+			return c.drainRead(r, buf)
+		case serr != nil:
+			// Storing failed (disk full): keep the error, drain the
+			// rest so the child never blocks.
+			c.mu.Lock()
+			c.err = fmt.Errorf("proc: capture: %w", serr)
+			c.mu.Unlock()
+			return c.drainRead(r, buf)
+		case moved == 0:
+			return io.EOF
+		}
+		c.mu.Lock()
+		c.size += moved
+		c.wake()
+		c.mu.Unlock()
+	}
+}
+
+// drainRead reads r to its end with buf, storing each read (flush), and
+// returns the error that ended it.
+func (c *Capture) drainRead(r *os.File, buf []byte) error {
 	for {
 		n, err := r.Read(buf)
 		if n > 0 {
 			buf = c.flush(buf[:n])
 		}
 		if err != nil {
-			if err == io.EOF || errors.Is(err, os.ErrClosed) {
-				err = nil
-			}
-			c.finish(err)
-			return
+			return err
 		}
 	}
 }
@@ -116,6 +240,11 @@ func (c *Capture) finish(err error) {
 	defer c.mu.Unlock()
 	if c.err == nil {
 		c.err = err
+	}
+	if c.file == nil && cap(c.mem)-len(c.mem) > 4<<10 && len(c.mem) <= 64<<10 {
+		// A small output in a larger buffer: keep only its bytes (a
+		// quiet stderr keeps nothing).
+		c.mem = append([]byte(nil), c.mem...)
 	}
 	c.done = true
 	c.wake()
@@ -177,13 +306,48 @@ func (c *Capture) Bytes() ([]byte, error) {
 		return c.whole, nil
 	}
 	whole := make([]byte, c.size)
-	if _, err := c.file.ReadAt(whole, 0); err != nil && err != io.EOF {
+	if err := readAtParallel(c.file, whole); err != nil {
 		return nil, fmt.Errorf("proc: capture: %w", err)
 	}
-	c.file.Close()
+	// Closing frees the file's pages (it has no name): off the caller's
+	// path, nobody can see the difference.
+	go c.file.Close()
 	c.file = nil
 	c.whole = whole
 	return whole, nil
+}
+
+// parallelReadMin is the least a goroutine of readAtParallel reads.
+const parallelReadMin = 8 << 20
+
+// readAtParallel fills b from the start of f, in up to GOMAXPROCS pieces
+// read at the same time: most of the cost of a large read into fresh
+// memory is faulting its pages in, which then runs on every CPU.
+func readAtParallel(f *os.File, b []byte) error {
+	parts := min(runtime.GOMAXPROCS(0), len(b)/parallelReadMin)
+	if parts <= 1 {
+		_, err := f.ReadAt(b, 0)
+		if err == io.EOF {
+			err = nil
+		}
+		return err
+	}
+	errs := make([]error, parts)
+	var wg sync.WaitGroup
+	size := (len(b) + parts - 1) / parts
+	for i := range parts {
+		lo := i * size
+		hi := min(lo+size, len(b))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := f.ReadAt(b[lo:hi], int64(lo)); err != nil && err != io.EOF {
+				errs[i] = err
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // NewReader returns a reader of the capture from its first byte that

@@ -3,15 +3,27 @@ package proc
 import (
 	"fmt"
 	"os"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 )
 
+// maxBlockingWatch caps the processes whose exit is awaited by a blocking
+// waitid (Options.Awaited), each of which holds an OS thread until the
+// process exits. Past the cap, exits are learnt through the network poller,
+// which costs no thread.
+const maxBlockingWatch = 16
+
+// blockingWatch counts the processes watched by a blocking waitid.
+var blockingWatch atomic.Int32
+
 // fork starts p on the forking thread. The first process of a group leads
-// a new process group; the others join it.
-func fork(g *Group, p *Process, spec *Spec, files [3]*os.File) error {
+// a new process group; the others join it. When blocking is true, the
+// pidfd stays blocking and p is watched by a blocking waitid (watch);
+// otherwise the pidfd is made non-blocking and put in the network poller.
+func fork(g *Group, p *Process, spec *Spec, files [3]*os.File, blocking bool) error {
 	if len(spec.Args) == 0 {
 		return fmt.Errorf("empty argv")
 	}
@@ -39,9 +51,11 @@ func fork(g *Group, p *Process, spec *Spec, files [3]*os.File) error {
 	}
 	var pid int
 	var err error
+	// Only the fork and the registration run on the forking thread, so
+	// it hands the caller back as soon as the child has exec'd.
 	onForker(func() {
-		// Held until p is complete and tracked: the reaper and the stop
-		// check read system.procs under it.
+		// Held until p is tracked: the reaper and the stop check read
+		// system.procs (and each process's pidfd) under it.
 		system.mu.Lock()
 		defer system.mu.Unlock()
 		pid, err = syscall.ForkExec(spec.Path, spec.Args, attr)
@@ -60,18 +74,29 @@ func fork(g *Group, p *Process, spec *Spec, files [3]*os.File) error {
 				return
 			}
 		}
-		_ = unix.SetNonblock(pidfd, true)
 		p.Pid = pid
 		p.pidfd = pidfd
-		p.pidf = os.NewFile(uintptr(pidfd), fmt.Sprintf("pidfd:%d", pid))
-		p.start = time.Now()
+		if g.pgid == 0 {
+			// Before p is visible: the stop check (checkStopped)
+			// may terminate its group at once, and kill(-0) would
+			// signal hazlua's own process group.
+			g.pgid = pid
+		}
 		system.procs[pid] = p
 	})
 	if err != nil {
 		return err
 	}
-	if g.pgid == 0 {
-		g.pgid = pid
+	wakeReaper()
+	p.start = time.Now()
+	if blocking {
+		p.blocking = true
+	} else {
+		// F_SETFL sets only the status flags: a pidfd has none but
+		// O_NONBLOCK to keep, so no F_GETFL first. os.NewFile sees the
+		// flag and registers the descriptor with the poller.
+		_, _ = unix.FcntlInt(uintptr(pidfd), unix.F_SETFL, unix.O_NONBLOCK)
+		p.pidf = os.NewFile(uintptr(pidfd), "pidfd")
 	}
 	return nil
 }

@@ -106,7 +106,7 @@ func (m *Manager) Start(ctx context.Context, opt Options, specs ...*Spec) (_ *Gr
 		}()
 	}
 
-	var st starter
+	st := starter{awaited: opt.Awaited}
 	defer st.closeChildEnds()
 	if err := st.start(g, specs); err != nil {
 		st.abort(g)
@@ -209,8 +209,8 @@ const (
 func (g *Group) terminate(why termReason) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.reaped {
-		return
+	if g.reaped || g.pgid == 0 {
+		return // kill(-0) would signal hazlua's own process group
 	}
 	if g.live > 0 {
 		switch why {
@@ -233,7 +233,7 @@ func (g *Group) terminate(why termReason) {
 func (g *Group) kill() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if !g.reaped {
+	if !g.reaped && g.pgid != 0 {
 		_ = unix.Kill(-g.pgid, unix.SIGKILL)
 	}
 }
@@ -253,10 +253,12 @@ func (g *Group) exited() {
 // finish runs once every process of the group has exited: it terminates
 // what is left of the process group, reaps, and waits for the output.
 func (g *Group) finish() {
-	if hasMembers(g.pgid) {
+	members, orphans := hasMembers(g.pgid)
+	if members {
 		g.terminate(termMembers)
-		for delay := time.Millisecond; hasMembers(g.pgid); delay = min(2*delay, 50*time.Millisecond) {
+		for delay := time.Millisecond; members; delay = min(2*delay, 50*time.Millisecond) {
 			time.Sleep(delay)
+			members, _ = hasMembers(g.pgid)
 		}
 	}
 	g.mu.Lock()
@@ -270,9 +272,13 @@ func (g *Group) finish() {
 	}
 	g.stopCtx()
 	for _, p := range g.Procs {
-		p.reap()
+		p.reap() // kicks the reaper if it waits behind p's zombie
 	}
-	kickReaper()
+	if orphans {
+		// Orphans (the group's terminated members among them) are
+		// reaped now rather than at the reaper's next tick.
+		kickReaper()
+	}
 	if g.fg {
 		g.m.reclaimTerminal()
 		<-g.m.fg
@@ -295,6 +301,14 @@ func (g *Group) finish() {
 // still hold a pipe open: after the grace period the read ends are closed,
 // and what was read so far is kept.
 func (g *Group) waitIO() {
+	if len(g.readers) == 0 {
+		// No pipe is drained or copied (every read end Start drains is
+		// in readers): nothing to wait for, and no timer to arm.
+		for _, f := range g.afterIO {
+			f()
+		}
+		return
+	}
 	drained := make(chan struct{})
 	go func() { g.io.Wait(); close(drained) }()
 	select {
@@ -323,6 +337,7 @@ func (g *Group) closeLater(f *os.File) {
 
 // starter holds what one Start opens until the children are running.
 type starter struct {
+	awaited   bool       // Options.Awaited
 	childEnds []*os.File // given to children; closed in the parent after the forks
 	parentFns []func()   // goroutines to start once every process runs
 	readers   []*os.File
@@ -371,7 +386,16 @@ func (st *starter) start(g *Group, specs []*Spec) error {
 		if err != nil {
 			return &StartError{Name: name, Err: err}
 		}
-		if err := fork(g, p, spec, files); err != nil {
+		// A blocking watch holds a thread until the exit: at most
+		// maxBlockingWatch at a time.
+		blocking := st.awaited && blockingWatch.Add(1) <= maxBlockingWatch
+		if st.awaited && !blocking {
+			blockingWatch.Add(-1)
+		}
+		if err := fork(g, p, spec, files, blocking); err != nil {
+			if blocking {
+				blockingWatch.Add(-1)
+			}
 			return &StartError{Name: name, Err: err}
 		}
 		g.Procs = append(g.Procs, p)
@@ -401,7 +425,6 @@ func (st *starter) abort(g *Group) {
 	if g.fg {
 		g.m.reclaimTerminal()
 	}
-	kickReaper()
 }
 
 func (st *starter) input(g *Group, p *Process, in Input) (*os.File, error) {

@@ -13,8 +13,9 @@ import (
 // untrackedChildren returns hazlua's children that no Group tracks: the
 // orphans adopted as subreaper. The kernel gives an adopted orphan to the
 // first living thread of the subreaper, hazlua's main thread, so by
-// default only that thread's list is read (one small read, on the path of
-// every exit); all reads every thread's list, for the final sweep.
+// default only that thread's list is read (one pread of a descriptor kept
+// open, on the path of every exit); all reads every thread's list, for
+// the final sweep.
 func untrackedChildren(all bool) []int {
 	var kids []int
 	if all {
@@ -25,6 +26,8 @@ func untrackedChildren(all bool) []int {
 		for _, t := range tasks {
 			kids = appendChildren(kids, "/proc/self/task/"+t.Name()+"/children")
 		}
+	} else if system.mainChildrenOK {
+		kids = preadChildren(kids, system.mainChildren)
 	} else {
 		kids = appendChildren(kids, mainChildren)
 	}
@@ -42,6 +45,10 @@ func untrackedChildren(all bool) []int {
 	return out
 }
 
+// mainChildren lists the children of hazlua's main thread. initSystem
+// keeps it open (system.mainChildren): a read at offset 0 of a /proc
+// children file generates the list afresh, so each check is one pread
+// instead of an open, a read and a close.
 var mainChildren = fmt.Sprintf("/proc/self/task/%d/children", os.Getpid())
 
 // appendChildren appends the pids listed in a /proc children file.
@@ -51,11 +58,17 @@ func appendChildren(kids []int, path string) []int {
 		return kids
 	}
 	defer unix.Close(fd)
+	return preadChildren(kids, fd)
+}
+
+// preadChildren appends the pids listed in the /proc children file open
+// as fd, read from its start.
+func preadChildren(kids []int, fd int) []int {
 	var small [512]byte
 	buf := small[:]
 	n := 0
 	for {
-		m, err := unix.Read(fd, buf[n:])
+		m, err := unix.Pread(fd, buf[n:], int64(n))
 		if err == unix.EINTR {
 			continue
 		}
@@ -76,19 +89,29 @@ func appendChildren(kids []int, path string) []int {
 }
 
 // hasMembers reports whether a process other than a zombie is left in
-// process group pgid, whose tracked processes have all exited.
+// process group pgid, whose tracked processes have all exited, and whether
+// hazlua has adopted orphans (living or not: the reaper has work).
 //
 // Once a group's processes have exited, their living descendants were
-// adopted by hazlua (the subreaper), so when hazlua has no untracked child
-// the group is empty: the common case costs a few small reads. Otherwise
-// /proc is scanned for the group's members.
-func hasMembers(pgid int) bool {
-	if len(untrackedChildren(false)) == 0 {
-		return false
+// adopted by hazlua (the subreaper), so when hazlua has no living
+// untracked child the group is empty: the common case costs one pread.
+// Otherwise /proc is scanned for the group's members.
+func hasMembers(pgid int) (members, orphans bool) {
+	kids := untrackedChildren(false)
+	living := false
+	for _, pid := range kids {
+		// An orphan's zombie waits for the reaper; it is no member.
+		if st, ok := readStat(pid); ok && st.state != 'Z' && st.state != 'X' {
+			living = true
+			break
+		}
+	}
+	if !living {
+		return false, len(kids) > 0
 	}
 	dir, err := os.ReadDir("/proc")
 	if err != nil {
-		return false
+		return false, true
 	}
 	for _, e := range dir {
 		pid, err := strconv.Atoi(e.Name())
@@ -96,10 +119,10 @@ func hasMembers(pgid int) bool {
 			continue
 		}
 		if st, ok := readStat(pid); ok && st.pgrp == pgid && st.state != 'Z' && st.state != 'X' {
-			return true
+			return true, true
 		}
 	}
-	return false
+	return false, true
 }
 
 type procStat struct {

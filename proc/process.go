@@ -17,10 +17,11 @@ type Process struct {
 	Pid  int
 	Name string
 
-	g     *Group
-	pidfd int      // raw descriptor, valid while in system.procs
-	pidf  *os.File // owns pidfd; polled for the exit
-	start time.Time
+	g        *Group
+	pidfd    int      // raw descriptor, valid while in system.procs
+	pidf     *os.File // owns pidfd and polls it for the exit; nil when blocking
+	blocking bool     // the exit is awaited by a blocking waitid (Options.Awaited)
+	start    time.Time
 
 	stdin     *os.File // InPipe: write end
 	stdinOnce sync.Once
@@ -198,14 +199,31 @@ func (p *Process) StderrCapture() *Capture { return p.errCap }
 
 // watch waits for the process to exit, without reaping it, and tells the
 // group. It runs on its own goroutine, parked on the pidfd in the network
-// poller (no OS thread per child).
+// poller (no OS thread per child), or, for a process whose caller waits at
+// once (Options.Awaited), blocked in waitid on a thread of its own: one
+// system call, and the thread that learns of the exit goes on with the
+// group's end at once.
 func (p *Process) watch() {
-	rc, err := p.pidf.SyscallConn()
-	if err == nil {
-		err = rc.Read(func(fd uintptr) bool {
-			err := unix.Waitid(unix.P_PIDFD, int(fd), p.info.sys(), unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil)
-			return err != unix.EAGAIN && (err != nil || p.info.Pid != 0)
-		})
+	var err error
+	if p.blocking {
+		for {
+			// WNOWAIT: the exit is learnt, the zombie stays for reap.
+			err = unix.Waitid(unix.P_PIDFD, p.pidfd, p.info.sys(), unix.WEXITED|unix.WNOWAIT, nil)
+			if err != unix.EINTR {
+				break
+			}
+		}
+	} else {
+		var rc syscall.RawConn
+		rc, err = p.pidf.SyscallConn()
+		if err == nil {
+			err = rc.Read(func(fd uintptr) bool {
+				// With WNOHANG, a running child gives no error and
+				// no pid (EAGAIN only comes without WNOHANG).
+				err := unix.Waitid(unix.P_PIDFD, int(fd), p.info.sys(), unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil)
+				return err != unix.EAGAIN && (err != nil || p.info.Pid != 0)
+			})
+		}
 	}
 	if err != nil || p.info.Pid == 0 {
 		// Not pollable: wait in poll(2) instead, on this goroutine's thread.
@@ -224,7 +242,10 @@ func (p *Process) watch() {
 }
 
 // reap collects the exited child's status and forgets it. Called by the
-// group once the rest of the process group is gone.
+// group once the rest of the process group is gone. If the reaper stopped
+// at this zombie (it hides the zombies behind it from waitid(P_ALL)), reap
+// kicks it for another pass; otherwise the reaper has nothing to redo,
+// which saves a wake-up per process.
 func (p *Process) reap() {
 	system.mu.Lock()
 	var info childInfo
@@ -235,6 +256,18 @@ func (p *Process) reap() {
 		}
 	}
 	delete(system.procs, p.Pid)
+	kick := system.behind
+	system.behind = false
 	system.mu.Unlock()
-	p.pidf.Close()
+	if p.pidf != nil {
+		p.pidf.Close()
+	} else {
+		unix.Close(p.pidfd)
+	}
+	if p.blocking {
+		blockingWatch.Add(-1)
+	}
+	if kick {
+		kickReaper()
+	}
 }

@@ -90,4 +90,11 @@ type Options struct {
 	// while it runs, if hazlua's standard input is a terminal. One
 	// foreground group at a time: a second waits for the first to end.
 	Foreground bool
+	// Awaited says that the caller waits for the group right after Start
+	// (as haz.run does). Each exit is then learnt by a waitid that blocks
+	// a thread of its own, which is quicker than a round trip through the
+	// network poller; at most maxBlockingWatch processes at a time are
+	// watched so, the others through the poller. It changes nothing else:
+	// the group still ends, is cancelled and is waited for as without it.
+	Awaited bool
 }

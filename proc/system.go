@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -24,10 +25,19 @@ var system struct {
 	procs map[int]*Process // started, not yet reaped
 
 	kick chan struct{} // wakes the reaper
+	// idle is set when the reaper stopped ticking: hazlua had no child.
+	idle atomic.Bool
+	// behind is set (under mu) when the reaper stopped at a tracked
+	// zombie, which may hide other zombies from waitid(P_ALL): the reap of
+	// that process clears it and kicks the reaper.
+	behind bool
 
 	devNull    *os.File // opened once, read-write, for every child that needs it
 	devNullErr error
-	tty        bool // hazlua has a terminal: watch for SIGTTIN/SIGTTOU stops
+
+	mainChildren   int  // /proc/self/task/PID/children of the main thread, kept open
+	mainChildrenOK bool // mainChildren is open
+	tty            bool // hazlua has a terminal: watch for SIGTTIN/SIGTTOU stops
 }
 
 func initSystem() {
@@ -37,14 +47,24 @@ func initSystem() {
 		system.kick = make(chan struct{}, 1)
 		system.tty = isTerminal(0) || isTerminal(2)
 		system.devNull, system.devNullErr = os.OpenFile(os.DevNull, os.O_RDWR, 0)
+		if fd, err := unix.Open(mainChildren, unix.O_RDONLY|unix.O_CLOEXEC, 0); err == nil {
+			system.mainChildren, system.mainChildrenOK = fd, true
+		}
 		// Errors are ignored: without the flag, orphans go to init as
 		// they would under any other runner; everything else still works.
 		_ = unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 		started := make(chan struct{})
 		go forker(started)
 		<-started
-		sigchld := make(chan os.Signal, 1)
-		signal.Notify(sigchld, syscall.SIGCHLD)
+		// SIGCHLD is asked for only with a terminal, where a child
+		// stopped by SIGTTIN or SIGTTOU must be seen at once: each one
+		// costs a few thread wake-ups (the runtime's signal thread, the
+		// os/signal loop, the reaper), for every child that exits.
+		var sigchld chan os.Signal
+		if system.tty {
+			sigchld = make(chan os.Signal, 1)
+			signal.Notify(sigchld, syscall.SIGCHLD)
+		}
 		go reaper(sigchld)
 		system.started.Store(true)
 	})
@@ -72,19 +92,62 @@ func onForker(f func()) {
 	<-done
 }
 
+// orphanPoll is how often the reaper looks for exited orphans without
+// being asked: an orphan is adopted, and exits, without hazlua hearing of
+// it when SIGCHLD is not delivered (no terminal), so its zombie waits at
+// most this long.
+const orphanPoll = 100 * time.Millisecond
+
 // reaper reaps adopted orphans: processes that became hazlua's children
 // because their parent died (PR_SET_CHILD_SUBREAPER). It never reaps a
 // tracked child, whose Group reaps it after cleaning up its process group.
+// It runs a pass when kicked (a group saw orphans, or reaped a zombie the
+// reaper waited behind; the shutdown sweep), on SIGCHLD when hazlua has a
+// terminal, and every orphanPoll while hazlua has a child (only then can
+// an orphan appear); with none, it sleeps until a fork kicks it
+// (wakeReaper). Only a SIGCHLD (a child may have stopped) runs the stop
+// check too.
 func reaper(sigchld <-chan os.Signal) {
+	tick := time.NewTicker(orphanPoll)
 	for {
+		stop := false
 		select {
 		case <-sigchld:
+			stop = true
 		case <-system.kick:
+		case <-tick.C:
 		}
 		reapOrphans()
-		if system.tty {
+		if stop {
 			checkStopped()
 		}
+		// idle is set before the look, and a fork registers its child
+		// before it reads idle: a child forked meanwhile is either seen
+		// here or kicks.
+		system.idle.Store(true)
+		if hasChildren() {
+			system.idle.Store(false)
+			tick.Reset(orphanPoll)
+		} else {
+			tick.Stop()
+		}
+	}
+}
+
+// hasChildren reports whether hazlua has a child: a tracked one, or an
+// adopted orphan (living or a zombie).
+func hasChildren() bool {
+	system.mu.Lock()
+	n := len(system.procs)
+	system.mu.Unlock()
+	return n > 0 || len(untrackedChildren(false)) > 0
+}
+
+// wakeReaper restarts the reaper's ticks after a fork, if it had stopped
+// them for want of a child.
+func wakeReaper() {
+	if system.idle.Load() && system.idle.CompareAndSwap(true, false) {
+		kickReaper()
 	}
 }
 
@@ -109,10 +172,12 @@ func reapOrphans() {
 		if !tracked {
 			var ws unix.WaitStatus
 			_, _ = unix.Wait4(int(info.Pid), &ws, unix.WNOHANG, nil)
+		} else {
+			// Its Group reaps it and, seeing behind, kicks us again.
+			system.behind = true
 		}
 		system.mu.Unlock()
 		if tracked {
-			// Its Group reaps it and kicks us again.
 			return
 		}
 	}
