@@ -111,6 +111,7 @@ func (rt *Runtime) luaExecute(L *lua.LState) int {
 	st := rt.shStage(cmd)
 	st.spec.Stdout.Kind = proc.OutWriter
 	st.spec.Stderr.Kind = proc.OutWriter
+	st.awaited = true
 	p := rt.start(L, fname, []*stage{st})
 	p.wait(L, fname, 0)
 	r := p.last().Result()
@@ -155,6 +156,7 @@ func (rt *Runtime) luaPopen(L *lua.LState) int {
 		st.spec.Stdout.Kind = proc.OutWriter
 	}
 	st.spec.Stderr.Kind = proc.OutWriter
+	st.awaited = true
 	p := rt.start(L, fname, []*stage{st})
 	f := &popenFile{p: p, mode: mode}
 	if mode == "r" {
