@@ -125,8 +125,14 @@ var taskOptions = &Options{
 		{Name: "tags", Type: namesT, Doc: "names whose running tasks haz.limit caps"},
 		{Name: "timeout", Type: durationT, Doc: "the body's time limit"},
 		{Name: "always", Type: booleanT, Default: "false", Doc: "never up to date, never restored from the cache"},
+		{Name: "params", Type: custom("table<string, string|number|haz.Param>"), Doc: "parameters set on the command line after the task (hazlua deploy env=prod), read as t.params.env: name = default, or name = {default = ..., desc = ...}; one without a default is required"},
 	},
 }
+
+var paramOptions = &Options{Name: "haz.Param", Doc: "a task parameter", Fields: []Field{
+	{Name: "default", Type: textT, Doc: "the value when the command line gives none (absent: the parameter is required)"},
+	{Name: "desc", Type: stringT, Doc: "one line for --list"},
+}}
 
 var removeOptions = &Options{Name: "haz.RemoveOptions", Doc: "options of haz.fs.remove", Fields: []Field{
 	{Name: "recursive", Type: booleanT, Default: "false", Doc: "remove a directory and everything under it (symlinks are unlinked, never followed)"},
@@ -137,7 +143,7 @@ var encodeOptions = &Options{Name: "haz.EncodeOptions", Doc: "options of haz.jso
 }}
 
 var apiOptions = []*Options{spawnOptions, runOptions, outputOptions, shOptions, fileInput, fileOutput,
-	taskOptions, mutexOptions, removeOptions, encodeOptions}
+	taskOptions, mutexOptions, paramOptions, removeOptions, encodeOptions}
 
 // Functions.
 

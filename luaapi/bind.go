@@ -310,14 +310,11 @@ func (o *Options) unknownKeys(at *site, undeclared []lua.LValue) {
 	type bad struct{ key, hint string }
 	var unknown []bad
 	for _, k := range undeclared {
-		switch k := k.(type) {
-		case lua.LString:
-			unknown = append(unknown, bad{strconv.Quote(string(k)), suggest.Closest(string(k), o.Keys())})
-		case lua.LNumber, lua.LBool:
-			unknown = append(unknown, bad{"[" + k.String() + "]", ""})
-		default:
-			unknown = append(unknown, bad{"[a " + typeName(k) + "]", ""})
+		hint := ""
+		if k, ok := k.(lua.LString); ok {
+			hint = suggest.Closest(string(k), o.Keys())
 		}
+		unknown = append(unknown, bad{keyName(k), hint})
 	}
 	sort.Slice(unknown, func(i, j int) bool { return unknown[i].key < unknown[j].key })
 	var keys, hints []string
@@ -341,6 +338,18 @@ func (o *Options) unknownKeys(at *site, undeclared []lua.LValue) {
 		word = "keys"
 	}
 	at.raise("unknown %s %s (%s)", word, strings.Join(keys, ", "), strings.Join(notes, "; "))
+}
+
+// keyName writes a table key as messages name it: "stdout" (quoted), [1],
+// [true], [a table].
+func keyName(k lua.LValue) string {
+	switch k := k.(type) {
+	case lua.LString:
+		return strconv.Quote(string(k))
+	case lua.LNumber, lua.LBool:
+		return "[" + k.String() + "]"
+	}
+	return "[a " + typeName(k) + "]"
 }
 
 // isIndex reports whether n is a list index: a whole number, 1 or more.

@@ -120,11 +120,17 @@ type Config struct {
 	// policy; both false: the default (start nothing new, let running
 	// tasks finish).
 	KeepGoing, FailFast bool
-	List                bool          // -l: list the tasks instead of running them
-	DryRun              bool          // -n: print the plan instead of running it
-	Output              string        // -o: "prefixed" (""), "grouped" or "raw"
-	Grace               time.Duration // SIGTERM → SIGKILL; 0 means proc.DefaultGrace
-	Verbose             bool          // echo every spawn on stderr, and say why each task runs (as Explain)
+	List                bool // -l: list the tasks instead of running them
+	// ListFormat is how -l lists: "" (text), ListJSON (--json) or
+	// ListNames (NAME<tab>DESCRIPTION lines, for completion scripts).
+	ListFormat string
+	// Graph (--graph) prints the tasks a run would start as Graphviz DOT
+	// instead of running them.
+	Graph   bool
+	DryRun  bool          // -n: print the plan instead of running it
+	Output  string        // -o: "prefixed" (""), "grouped" or "raw"
+	Grace   time.Duration // SIGTERM → SIGKILL; 0 means proc.DefaultGrace
+	Verbose bool          // echo every spawn on stderr, and say why each task runs (as Explain)
 	// Explain (--explain) says, for each task, why it runs, is up to
 	// date or is restored from the cache.
 	Explain bool
@@ -140,6 +146,12 @@ type Config struct {
 	Stdin          *os.File // nil means os.Stdin
 	Stdout, Stderr *os.File // nil means os.Stdout, os.Stderr
 }
+
+// The formats of Config.ListFormat.
+const (
+	ListJSON  = "json"
+	ListNames = "names"
+)
 
 // Runtime is one run of a script: the Lua state, the process manager and
 // the run's cancellation. Stop, Kill, Loading, Grace, Shutdown and Notify
@@ -162,11 +174,13 @@ type Runtime struct {
 	logFn   *lua.LFunction
 
 	graph     *runner.Graph
-	sources   map[string][]string       // the lines of loaded files, for task definitions (definition.go)
-	prefetch  chan prefetched           // the up-to-date state, loading while the script runs (taskrun.go)
-	defErrors map[string]bool           // messages of definition errors (KindDefinition)
-	stopped   atomic.Pointer[stopError] // the first Stop or os.exit
-	loading   atomic.Bool               // the script is being parsed: no Lua runs, no process exists
+	sources   map[string][]string           // the lines of loaded files, for task definitions (definition.go)
+	prefetch  chan prefetched               // the up-to-date state, loading while the script runs (taskrun.go)
+	targets   []string                      // the tasks the run was asked for (or "default")
+	report    atomic.Pointer[runner.Report] // the tasks' outcomes, once they ran
+	defErrors map[string]bool               // messages of definition errors (KindDefinition)
+	stopped   atomic.Pointer[stopError]     // the first Stop or os.exit
+	loading   atomic.Bool                   // the script is being parsed: no Lua runs, no process exists
 
 	outMu sync.Mutex     // guards out, and Notify's writes to stderr before it is set
 	out   *runner.Output // the task run's output, once the tasks start
@@ -250,6 +264,14 @@ func (rt *Runtime) prefix() string {
 	}
 	return rt.cfg.Name + ": "
 }
+
+// Report returns how the run's tasks ended and the tasks it was asked
+// for: nil when no task ran (the script failed or was stopped first, or
+// only the top level ran). Call it after Run.
+func (rt *Runtime) Report() (*runner.Report, []string) { return rt.report.Load(), rt.targets }
+
+// ScriptName returns the script's path relative to the project root.
+func (rt *Runtime) ScriptName() string { return rt.scriptName }
 
 // Root returns the project root.
 func (rt *Runtime) Root() string { return rt.root }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"slices"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
@@ -140,18 +141,68 @@ func (rt *Runtime) taskOptions(L *lua.LState, fname string, o *lua.LTable, t *ru
 	if has&taskKey.always != 0 {
 		t.Always = opts.boolean("always")
 	}
+	if has&taskKey.params != 0 {
+		t.Params = taskParams(at.in("params"), opts.value("params"))
+	}
 	return fn
+}
+
+// taskParams reads a task's params table: name = default (a string or a
+// number), or name = {default = ..., desc = ...}, sorted by name. A
+// parameter without a default is required.
+func taskParams(at *site, v lua.LValue) []runner.Param {
+	tbl, ok := v.(*lua.LTable)
+	if !ok {
+		at.raise("must be a table of name = default or name = {default = ..., desc = ...}, not a %s", typeName(v))
+	}
+	var params []runner.Param
+	tbl.ForEach(func(k, v lua.LValue) {
+		name, ok := k.(lua.LString)
+		if !ok || !isParamName(string(name)) {
+			at.raise("%s is not a parameter name (letters, digits, _ and -, not first)", keyName(k))
+		}
+		p := runner.Param{Name: string(name)}
+		switch v := v.(type) {
+		case lua.LString, lua.LNumber:
+			p.Default = v.String()
+		case *lua.LTable:
+			o := paramOptions.bind(at.in(string(name)), v)
+			var has bool
+			p.Default, has = o.str("default")
+			p.Desc, _ = o.str("desc")
+			p.Required = !has
+		default:
+			at.raise("%s must be a default (a string or a number) or {default = ..., desc = ...}, not a %s", string(name), typeName(v))
+		}
+		params = append(params, p)
+	})
+	slices.SortFunc(params, func(a, b runner.Param) int { return strings.Compare(a.Name, b.Name) })
+	return params
+}
+
+// isParamName reports whether s can name a parameter on the command line:
+// NAME=VALUE must not be taken for anything else.
+func isParamName(s string) bool {
+	if s == "" || s[0] == '-' || s[0] >= '0' && s[0] <= '9' {
+		return false
+	}
+	for _, r := range s {
+		if !(r == '_' || r == '-' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // taskKey holds the bit of each of taskOptions' keys in the set
 // bindPresent returns.
 var taskKey = struct {
-	run, deps, desc, inputs, outputs, key, env, mutex, tags, timeout, always uint64
+	run, deps, desc, inputs, outputs, key, env, mutex, tags, timeout, always, params uint64
 }{
 	run: taskOptions.bit("run"), deps: taskOptions.bit("deps"), desc: taskOptions.bit("desc"),
 	inputs: taskOptions.bit("inputs"), outputs: taskOptions.bit("outputs"), key: taskOptions.bit("key"),
 	env: taskOptions.bit("env"), mutex: taskOptions.bit("mutex"), tags: taskOptions.bit("tags"),
-	timeout: taskOptions.bit("timeout"), always: taskOptions.bit("always"),
+	timeout: taskOptions.bit("timeout"), always: taskOptions.bit("always"), params: taskOptions.bit("params"),
 }
 
 // hazLimit is haz.limit(tag, n): at most n tasks tagged tag run at once.
@@ -197,10 +248,15 @@ func (rt *Runtime) runTask(ctx context.Context, tc *runner.TaskContext, fn *lua.
 	defer rt.unlock()
 	L := rt.taskThread(ctx, th)
 	L.G.CurrentThread = L
-	t := L.CreateTable(0, 4)
+	t := L.CreateTable(0, 5)
 	t.RawSetString("name", lua.LString(tc.Name()))
 	t.RawSetString("inputs", stringList(L, tc.Inputs()))
 	t.RawSetString("outputs", stringList(L, tc.Task().Outputs))
+	params := L.CreateTable(0, len(tc.Task().Params))
+	for _, p := range tc.Task().Params {
+		params.RawSetString(p.Name, lua.LString(p.Value))
+	}
+	t.RawSetString("params", params)
 	if rt.logFn == nil {
 		rt.logFn = L.NewFunction(rt.taskLog)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/hazlua/hazlua/internal/report"
 	"github.com/hazlua/hazlua/internal/uptodate"
 	"github.com/hazlua/hazlua/runner"
 )
@@ -17,10 +18,12 @@ import (
 // top level: or lists them (-l), or prints the plan (-n).
 func (rt *Runtime) runTasks() error {
 	if rt.cfg.List {
-		rt.listTasks()
-		return nil
+		return rt.list()
 	}
-	targets := rt.cfg.Tasks
+	targets, err := rt.setParams(rt.cfg.Tasks)
+	if err != nil {
+		return err
+	}
 	if len(targets) == 0 {
 		if !rt.graph.Has("default") {
 			if rt.cfg.DryRun {
@@ -30,9 +33,17 @@ func (rt *Runtime) runTasks() error {
 		}
 		targets = []string{"default"}
 	}
+	rt.targets = targets
 	plan, err := rt.graph.Plan(targets)
 	if err != nil {
 		return &Error{Kind: KindDefinition, Msg: err.Error(), Err: err}
+	}
+	if rt.cfg.Graph {
+		rt.writeLine(rt.cfg.Stdout, string(report.Graph(plan)))
+		return nil
+	}
+	if err := plan.CheckParams(); err != nil {
+		return &Error{Kind: KindUsage, Msg: err.Error(), Err: err}
 	}
 	store := rt.openStore()
 	defer func() {
@@ -70,14 +81,15 @@ func (rt *Runtime) runTasks() error {
 	case rt.cfg.FailFast:
 		policy = runner.FailFast
 	}
-	report := runner.Run(rt.ctx, plan, runner.Options{Jobs: rt.cfg.Jobs, Policy: policy, Output: out,
+	rep := runner.Run(rt.ctx, plan, runner.Options{Jobs: rt.cfg.Jobs, Policy: policy, Output: out,
 		Store: store, Explain: rt.cfg.Explain || rt.cfg.Verbose})
-	out.Summary(report)
-	if !report.Failed() {
+	rt.report.Store(rep)
+	out.Summary(rep)
+	if !rep.Failed() {
 		return nil
 	}
 	kind := KindRuntime
-	for _, oc := range report.Outcomes {
+	for _, oc := range rep.Outcomes {
 		var te *taskError
 		var ge *runner.GraphError
 		if errors.As(oc.Err, &te) && te.definition || errors.As(oc.Err, &ge) {
@@ -87,7 +99,7 @@ func (rt *Runtime) runTasks() error {
 	msg := ""
 	if rt.cfg.Quiet {
 		// No summary: still say what failed.
-		if oc := report.Outcome(report.FirstFailure); oc != nil {
+		if oc := rep.Outcome(rep.FirstFailure); oc != nil {
 			msg = fmt.Sprintf("task %s %s", oc.Task.Name, oc.Status)
 			if oc.Err != nil {
 				msg += ": " + oc.Err.Error()
@@ -95,31 +107,6 @@ func (rt *Runtime) runTasks() error {
 		}
 	}
 	return &Error{Kind: kind, Msg: msg}
-}
-
-// listTasks prints every task (-l): name, description, dependencies.
-func (rt *Runtime) listTasks() {
-	tasks := rt.graph.Tasks()
-	if len(tasks) == 0 {
-		fmt.Fprintln(rt.cfg.Stdout, rt.prefix()+"the script declares no task")
-		return
-	}
-	width := 0
-	for _, t := range tasks {
-		width = max(width, len(t.Name))
-	}
-	var b strings.Builder
-	for _, t := range tasks {
-		fmt.Fprintf(&b, "%-*s", width, t.Name)
-		if t.Desc != "" {
-			b.WriteString("  " + t.Desc)
-		}
-		if len(t.Deps) > 0 {
-			b.WriteString("  (deps: " + strings.Join(t.Deps, ", ") + ")")
-		}
-		b.WriteString("\n")
-	}
-	rt.writeLine(rt.cfg.Stdout, b.String())
 }
 
 // printPlan prints what a run would do with each task, in the order a -j1

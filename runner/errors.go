@@ -21,10 +21,13 @@ const (
 	// OutputOverlap: two tasks declare (or, in a run, produce) the same
 	// output, or one's output holds the other's.
 	OutputOverlap
+	// BadParam: a parameter given to a task that does not declare it, or
+	// a planned task's required parameter not given.
+	BadParam
 )
 
-// String returns "bad declaration", "unknown task", "dependency cycle" or
-// "output overlap".
+// String returns "bad declaration", "unknown task", "dependency cycle",
+// "output overlap" or "bad parameter".
 func (k GraphErrorKind) String() string {
 	switch k {
 	case BadDeclaration:
@@ -35,6 +38,8 @@ func (k GraphErrorKind) String() string {
 		return "dependency cycle"
 	case OutputOverlap:
 		return "output overlap"
+	case BadParam:
+		return "bad parameter"
 	}
 	return fmt.Sprintf("GraphErrorKind(%d)", int(k))
 }

@@ -27,8 +27,12 @@ type execution struct {
 
 // spec returns what the up-to-date check sees of t.
 func (t *Task) spec() *uptodate.Spec {
-	return &uptodate.Spec{Name: t.Name, Deps: t.Deps, Inputs: t.Inputs, Outputs: t.Outputs,
+	sp := &uptodate.Spec{Name: t.Name, Deps: t.Deps, Inputs: t.Inputs, Outputs: t.Outputs,
 		Key: t.Key, Env: t.Env, Source: t.Source, Always: t.Always}
+	for _, p := range t.Params {
+		sp.Params = append(sp.Params, fingerprint.EnvVar{Name: p.Name, Value: p.Value, Set: true})
+	}
+	return sp
 }
 
 // exec runs the task and sends its result to the run, with the channel

@@ -1,6 +1,11 @@
 package runner
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+
+	"github.com/hazlua/hazlua/internal/suggest"
+)
 
 // Graph holds the declared tasks and tag limits. The zero value is not
 // usable; call NewGraph. A Graph is not safe for concurrent use: declare
@@ -42,6 +47,11 @@ func (g *Graph) Add(t *Task) error {
 			return &GraphError{Pos: t.Pos, Task: t.Name, Msg: fmt.Sprintf("task %q: empty dependency name", t.Name)}
 		}
 	}
+	for k := range t.Params {
+		if p := &t.Params[k]; !p.Required {
+			p.Value = p.Default
+		}
+	}
 	g.index[t.Name] = len(g.tasks)
 	g.tasks = append(g.tasks, t)
 	return nil
@@ -67,6 +77,38 @@ func (g *Graph) Limit(tag string, n int) error {
 func (g *Graph) LimitOf(tag string) (int, bool) {
 	n, ok := g.limits[tag]
 	return n, ok
+}
+
+// SetParam gives the task named task the value of its parameter name for
+// the runs of the plans made after it. An unknown task, or a parameter the
+// task does not declare, is a *GraphError of kind UnknownTask or BadParam
+// that names both (and suggests a close name).
+func (g *Graph) SetParam(task, name, value string) error {
+	i, ok := g.index[task]
+	if !ok {
+		return &GraphError{Kind: UnknownTask, Msg: unknownMsg("task", task, g.tasks, "")}
+	}
+	t := g.tasks[i]
+	for k := range t.Params {
+		if p := &t.Params[k]; p.Name == name {
+			p.Value, p.set = value, true
+			return nil
+		}
+	}
+	names := make([]string, len(t.Params))
+	for k, p := range t.Params {
+		names[k] = p.Name
+	}
+	msg := fmt.Sprintf("task %q has no parameter %q", t.Name, name)
+	if len(names) == 0 {
+		msg += " (it declares none)"
+	} else {
+		if s := suggest.Closest(name, names); s != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", s)
+		}
+		msg += "; its parameters: " + strings.Join(names, ", ")
+	}
+	return &GraphError{Kind: BadParam, Pos: t.Pos, Task: t.Name, Msg: msg}
 }
 
 // Has reports whether a task named name is declared.

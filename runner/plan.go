@@ -285,6 +285,22 @@ func (g *Graph) Plan(targets []string) (*Plan, error) {
 	return p, nil
 }
 
+// CheckParams returns a *GraphError of kind BadParam for the first
+// planned task (in plan order) whose required parameter was not given
+// (Graph.SetParam), or nil. A run needs them all; drawing the graph does
+// not.
+func (p *Plan) CheckParams() error {
+	for _, t := range p.tasks {
+		for _, pa := range t.Params {
+			if pa.Required && !pa.set {
+				return &GraphError{Kind: BadParam, Pos: t.Pos, Task: t.Name,
+					Msg: fmt.Sprintf("task %q needs the parameter %s (hazlua %s %s=VALUE)", t.Name, pa.Name, t.Name, pa.Name)}
+			}
+		}
+	}
+	return nil
+}
+
 // buildPlan renumbers the members listed in seq (graph indices, plan
 // order) to plan indices and fills in the Plan.
 func (g *Graph) buildPlan(targets []string, seq, gprio, off, idx []int32) *Plan {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hazlua/hazlua/internal/fingerprint"
+	"github.com/hazlua/hazlua/internal/trace"
 	"github.com/hazlua/hazlua/internal/uptodate"
 )
 
@@ -62,6 +63,10 @@ type Options struct {
 	// date or is restored ("hazlua: explain: link: will run (input
 	// src/a.c changed)").
 	Explain bool
+	// Trace, if set, records each task with a body as a slice on the
+	// track of the task slot it ran in, after the time it waited for a
+	// slot, a mutex or a tag cap (--trace).
+	Trace *trace.Recorder
 
 	// onFinish, if set, is called on Run's goroutine after each task's end
 	// has been processed (tests use it to order events without sleeping).
@@ -163,6 +168,7 @@ type runState struct {
 	tagN    []int   // running tasks per capped tag
 	cancel  []context.CancelCauseFunc
 
+	tr      *traceState          // with Options.Trace
 	outputs [][]fingerprint.File // each succeeded task's outputs (with a Store; made by the first)
 	claimed map[string]int32     // output path → the task that produced it in this run
 
@@ -247,6 +253,7 @@ func Run(ctx context.Context, p *Plan, opt Options) *Report {
 func newRunState(ctx context.Context, p *Plan, opt Options) *runState {
 	n := len(p.tasks)
 	s := &runState{
+		tr:        newTraceState(opt.Trace, len(p.tasks)),
 		p:         p,
 		opt:       opt,
 		ctx:       ctx,
@@ -287,6 +294,7 @@ func (s *runState) becomeReady(i int32) {
 	if s.p.body[i] {
 		s.state[i] = stQueued
 		s.ready.push(i)
+		s.tr.queued(i)
 		return
 	}
 	s.aggregateDone(i)
@@ -327,6 +335,7 @@ func (s *runState) complete(i int32) {
 			if s.p.body[r] {
 				s.state[r] = stQueued
 				s.ready.push(r)
+				s.tr.queued(r)
 				continue
 			}
 			s.state[r] = stDone
@@ -419,6 +428,7 @@ func (s *runState) dispatch() {
 		}
 		if q := s.blocker(best); q >= 0 {
 			s.queues[q].heap.push(best)
+			s.tr.blocked(best, q)
 		} else {
 			s.start(best)
 		}
@@ -441,6 +451,7 @@ func (s *runState) start(i int32) {
 	now := time.Now()
 	s.out[i].Ran = true
 	s.out[i].Start = now
+	s.tr.started(i, now)
 
 	ctx, cancel := context.WithCancelCause(s.ctx)
 	s.cancel[i] = cancel
@@ -565,6 +576,7 @@ func (s *runState) finish(r result) {
 	o.Tail = r.tail
 	o.Reason = r.reason
 	o.Ran = r.status != UpToDate && r.status != Cached
+	defer func() { s.tr.ended(s, i, o.Start.Add(o.Duration), o.Status) }()
 	if r.err == nil && s.opt.Store != nil {
 		if s.outputs == nil && len(r.outputs) > 0 {
 			s.outputs = make([][]fingerprint.File, len(s.p.tasks))

@@ -59,6 +59,10 @@ type Task struct {
 	Env    []string
 	Source string
 	Always bool
+	// Params are the parameters the task declares, in declaration order,
+	// with their values in this run (Graph.SetParam, else the default).
+	// Their values are part of the task's fingerprint.
+	Params []Param
 	// MutexShared makes the hold of Mutex shared: shared holders may
 	// overlap with each other but not with an exclusive holder. Ignored
 	// without Mutex. (It is next to Always to keep Task in a smaller size
@@ -79,6 +83,22 @@ type Task struct {
 	// reported as the task's failure.
 	Run func(ctx context.Context, t *TaskContext) error
 }
+
+// Param is a parameter of a task (docs/api.md, "Task parameters"): set on
+// the command line after the task (`hazlua deploy env=prod`), read by the
+// body as t.params.env.
+type Param struct {
+	Name     string
+	Desc     string // one line for --list; "" for none
+	Default  string // the value when none is given, unless Required
+	Required bool   // no default: a run of the task must give a value
+	Value    string // this run's value, once set or defaulted
+	set      bool   // Value was given (SetParam)
+}
+
+// Given reports whether the run was given the parameter's value, rather
+// than taking the default.
+func (p *Param) Given() bool { return p.set }
 
 // ErrUpToDate may be returned by a task body to report that the task had
 // nothing to do. The outcome is UpToDate, which counts as success.

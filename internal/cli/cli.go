@@ -18,12 +18,15 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
 	"github.com/hazlua/hazlua/internal/completion"
+	"github.com/hazlua/hazlua/internal/fsutil"
+	runreport "github.com/hazlua/hazlua/internal/report"
 	"github.com/hazlua/hazlua/luaapi"
 )
 
@@ -76,41 +79,98 @@ func Main(args []string, stdin, stdout, stderr *os.File) int {
 	if opts.cacheOp != nil {
 		return report(stderr, maintainCache(opts, stdout))
 	}
+	if opts.report != "" {
+		if opts.report, err = filepath.Abs(opts.report); err != nil {
+			return report(stderr, usageErrorf("--report: %v", err))
+		}
+	}
 	script, tasks, err := resolveScript(opts.file, opts.positional)
 	if err != nil {
 		return report(stderr, err)
 	}
 	colorOn := opts.color == "always" ||
 		opts.color == "auto" && term.IsTerminal(int(stderr.Fd())) && os.Getenv("NO_COLOR") == ""
+	listFormat := ""
+	switch {
+	case opts.completeTasks:
+		listFormat = luaapi.ListNames
+	case opts.json:
+		listFormat = luaapi.ListJSON
+	}
 
+	started := time.Now()
 	rt, err := luaapi.New(luaapi.Config{
-		Script:    script,
-		Name:      "hazlua",
-		Args:      opts.scriptArgs,
-		Tasks:     tasks,
-		Jobs:      opts.jobs,
-		KeepGoing: opts.keepGoing,
-		FailFast:  opts.failFast,
-		List:      opts.list,
-		DryRun:    opts.dryRun,
-		Output:    opts.output,
-		Grace:     opts.grace,
-		Verbose:   opts.verbose,
-		Explain:   opts.explain,
-		NoCache:   opts.noCache,
-		CacheDir:  opts.cacheDir,
-		Quiet:     opts.quiet,
-		Color:     colorOn,
-		Stdin:     stdin,
-		Stdout:    stdout,
-		Stderr:    stderr,
+		Script:     script,
+		Name:       "hazlua",
+		Args:       opts.scriptArgs,
+		Tasks:      tasks,
+		Jobs:       opts.jobs,
+		KeepGoing:  opts.keepGoing,
+		FailFast:   opts.failFast,
+		List:       opts.list || opts.completeTasks,
+		ListFormat: listFormat,
+		Graph:      opts.graph,
+		DryRun:     opts.dryRun,
+		Output:     opts.output,
+		Grace:      opts.grace,
+		Verbose:    opts.verbose,
+		Explain:    opts.explain,
+		NoCache:    opts.noCache,
+		CacheDir:   opts.cacheDir,
+		Quiet:      opts.quiet,
+		Color:      colorOn,
+		Stdin:      stdin,
+		Stdout:     stdout,
+		Stderr:     stderr,
 	})
 	if err != nil {
 		return report(stderr, err)
 	}
 	sigs, stop := notifySignals()
 	defer stop()
-	return supervise(rt, sigs, stderr, defaultTiming)
+	run := &errorKeeper{runnable: rt}
+	status := supervise(run, sigs, stderr, defaultTiming)
+	if opts.report != "" {
+		rep, targets := rt.Report()
+		doc := runreport.NewRun(rt.ScriptName(), targets, started, time.Since(started), status, run.errorLine(), rep)
+		if err := fsutil.WriteFileAtomic(opts.report, func(w io.Writer) error {
+			_, err := w.Write(runreport.JSON(doc))
+			return err
+		}); err != nil {
+			fmt.Fprintf(stderr, "hazlua: --report: %v\n", err)
+			if status == ExitOK {
+				status = ExitFailure
+			}
+		}
+	}
+	return status
+}
+
+// errorKeeper runs a script and keeps the error its run returned, for the
+// report.
+type errorKeeper struct {
+	runnable
+	mu  sync.Mutex
+	err error
+}
+
+func (k *errorKeeper) Run() error {
+	err := k.runnable.Run()
+	k.mu.Lock()
+	k.err = err
+	k.mu.Unlock()
+	return err
+}
+
+// errorLine returns the run's error as report prints it, without
+// "hazlua: ", or "".
+func (k *errorKeeper) errorLine() string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.err == nil {
+		return ""
+	}
+	return k.err.Error()
 }
 
 // options is a parsed command line.
@@ -127,9 +187,11 @@ type options struct {
 	verbose, quiet      bool
 	color               string // "auto", "always" or "never"
 	explain, noCache    bool
-	types               string // --types DIR: write the editor definitions and exit
-	completion          string // --completion SHELL: print its completion script and exit
-	completeTasks       bool   // --complete-tasks: list the tasks for a completion script
+	json, graph         bool     // --json (with -l), --graph
+	report              string   // --report FILE, made absolute by Main
+	types               string   // --types DIR: write the editor definitions and exit
+	completion          string   // --completion SHELL: print its completion script and exit
+	completeTasks       bool     // --complete-tasks: list the tasks for a completion script
 	cacheDir            string   // --cache-dir (or HAZLUA_CACHE_DIR, made absolute by Main)
 	cacheOp             *cacheOp // a cache maintenance flag: Main does it instead of a run
 
@@ -243,6 +305,9 @@ func newFlagSet(o *options, help *bool, grace *string, op *cacheOp) *pflag.FlagS
 	fs.StringVar(&op.maxSize, "cache-max-size", op.maxSize, "with --cache-prune: keep at most `SIZE` (500M, 2G)")
 	fs.StringVar(&op.maxAge, "cache-max-age", op.maxAge, "with --cache-prune: remove entries unused for `AGE` (30d, 72h)")
 	fs.BoolVar(&op.clear, "cache-clear", op.clear, "remove everything from the cache, and exit")
+	fs.BoolVar(&o.json, "json", o.json, "with -l: list the tasks as JSON (docs/formats.md)")
+	fs.BoolVar(&o.graph, "graph", o.graph, "print the tasks a run would start as a Graphviz DOT graph; run none")
+	fs.StringVar(&o.report, "report", o.report, "after the run, write a JSON report of each task's outcome to `FILE` (docs/formats.md)")
 	fs.StringVar(&o.types, "types", o.types, "write the haz module's LuaLS definitions into `DIR` and point .luarc.json at them, and exit")
 	fs.StringVar(&o.completion, "completion", o.completion, "print the completion script for `SHELL` (bash, zsh, fish), and exit")
 	fs.BoolVar(&o.completeTasks, completion.TasksFlag, o.completeTasks, "print the tasks as NAME<tab>DESCRIPTION (for completion scripts)")

@@ -11,11 +11,11 @@ import (
 // Version is the format of Record and of its serialisation. Changing what
 // goes into a fingerprint, or how, must bump it, so that old records are
 // misses rather than wrong hits.
-const Version = 2
+const Version = 3
 
 // prefix starts every serialisation; it carries Version (a constant, not
 // formatted at init: every run pays for what init does).
-const prefix = "hazlua fingerprint v2\x00"
+const prefix = "hazlua fingerprint v3\x00"
 
 // Record holds the parts of a task's fingerprint, as stored after a
 // success and compared on the next run. The zero Record is a valid,
@@ -26,6 +26,7 @@ type Record struct {
 	Inputs     []File      `json:"inputs"`      // any order; Sum sorts by Path
 	DepOutputs []DepOutput `json:"dep_outputs"` // any order; Sum sorts by Path, Task
 	Env        []EnvVar    `json:"env"`         // any order; Sum sorts by Name
+	Params     []EnvVar    `json:"params"`      // the task's parameters and their values; any order
 	// Outputs are the task's outputs after its success, sorted by Path:
 	// not part of Sum (they are the result, not the cause), compared by
 	// DiffOutputs.
@@ -84,12 +85,13 @@ func ParseRecord(data []byte) (*Record, error) {
 
 // normalised returns r's unordered parts sorted: themselves when they are
 // (inputs come sorted from the glob), else sorted copies.
-func (r *Record) normalised() (in []File, deps []DepOutput, env []EnvVar) {
+func (r *Record) normalised() (in []File, deps []DepOutput, env, params []EnvVar) {
+	byName := func(a, b EnvVar) int { return cmp.Compare(a.Name, b.Name) }
 	return sortedCopy(r.Inputs, func(a, b File) int { return cmp.Compare(a.Path, b.Path) }),
 		sortedCopy(r.DepOutputs, func(a, b DepOutput) int {
 			return cmp.Or(cmp.Compare(a.Path, b.Path), cmp.Compare(a.Task, b.Task))
 		}),
-		sortedCopy(r.Env, func(a, b EnvVar) int { return cmp.Compare(a.Name, b.Name) })
+		sortedCopy(r.Env, byName), sortedCopy(r.Params, byName)
 }
 
 // sortedCopy returns s if it is sorted by cmp, else a sorted copy.
@@ -107,7 +109,7 @@ func sortedCopy[T any](s []T, cmp func(a, b T) int) []T {
 // inputs, dependency outputs and env variables were given does not count.
 func (r *Record) Sum() Sum {
 	d := r.Definition
-	in, deps, env := r.normalised()
+	in, deps, env, params := r.normalised()
 	e := newEncoder(prefix, len(d.Run)+len(in)*80+len(deps)*100)
 	tag := func(t byte) { e.b = append(e.b, t) }
 	list := func(t byte, xs ...string) {
@@ -136,15 +138,20 @@ func (r *Record) Sum() Sum {
 		e.str(o.Path)
 		e.sum(o.Hash)
 	}
-	tag('E')
-	e.u64(uint64(len(env)))
-	for _, v := range env {
-		e.str(v.Name)
-		if v.Set {
-			tag(1)
-			e.str(v.Value)
-		} else {
-			tag(0)
+	for _, sec := range []struct {
+		tag  byte
+		vars []EnvVar
+	}{{'E', env}, {'P', params}} {
+		tag(sec.tag)
+		e.u64(uint64(len(sec.vars)))
+		for _, v := range sec.vars {
+			e.str(v.Name)
+			if v.Set {
+				tag(1)
+				e.str(v.Value)
+			} else {
+				tag(0)
+			}
 		}
 	}
 	return HashBytes(e.b)
@@ -155,7 +162,7 @@ func (r *Record) Sum() Sum {
 // --explain uses: "never ran", "definition changed", "input src/a.c
 // changed", "input src/b.c added", "input src/b.c removed", "dependency
 // output build/x.h changed" (also added, removed: outputs are unique to
-// their task), "env CC changed".
+// their task), "env CC changed", "parameter env changed".
 // Sections are compared in that order. It returns "" when Sum would be
 // equal.
 func Diff(old, new *Record) string {
@@ -168,8 +175,8 @@ func Diff(old, new *Record) string {
 	if !equalDefinition(old.Definition, new.Definition) {
 		return "definition changed"
 	}
-	oi, od, oe := old.normalised()
-	ni, nd, ne := new.normalised()
+	oi, od, oe, op := old.normalised()
+	ni, nd, ne, np := new.normalised()
 	if d := diffSorted("input ", oi, ni, func(f File) string { return f.Path },
 		func(a, b File) bool { return a.Hash == b.Hash }); d != "" {
 		return d
@@ -178,7 +185,11 @@ func Diff(old, new *Record) string {
 		func(a, b DepOutput) bool { return a.Hash == b.Hash }); d != "" {
 		return d
 	}
-	return diffSorted("env ", oe, ne, func(e EnvVar) string { return e.Name },
+	if d := diffSorted("env ", oe, ne, func(e EnvVar) string { return e.Name },
+		func(a, b EnvVar) bool { return a == b }); d != "" {
+		return d
+	}
+	return diffSorted("parameter ", op, np, func(e EnvVar) string { return e.Name },
 		func(a, b EnvVar) bool { return a == b })
 }
 

@@ -14,6 +14,7 @@ func base() *Record {
 		Inputs:     []File{{"src/a.c", HashBytes([]byte("a"))}, {"src/b.c", HashBytes([]byte("b"))}},
 		DepOutputs: []DepOutput{{"gen", "gen/x.h", HashBytes([]byte("x"))}},
 		Env:        []EnvVar{{"CC", "cc", true}, {"CFLAGS", "", true}},
+		Params:     []EnvVar{{"mode", "debug", true}},
 	}
 }
 
@@ -36,6 +37,8 @@ func TestSumDistinguishes(t *testing.T) {
 		{"env value", func(r *Record) { r.Env[0].Value = "gcc" }},
 		{"env empty vs absent", func(r *Record) { r.Env[1].Set = false }},
 		{"env name and value run together", func(r *Record) { r.Env[0] = EnvVar{"CCc", "", true} }},
+		{"param value", func(r *Record) { r.Params[0].Value = "release" }},
+		{"env moved to params", func(r *Record) { r.Params = append(r.Params, r.Env[1]); r.Env = r.Env[:1] }},
 	}
 	want := base().Sum()
 	for _, tt := range tests {
@@ -76,6 +79,7 @@ func TestDiff(t *testing.T) {
 		{"env CC changed", func(r *Record) { r.Env[0].Value = "gcc" }},
 		{"env CFLAGS changed", func(r *Record) { r.Env[1].Set = false }},
 		{"env LDFLAGS added", func(r *Record) { r.Env = append(r.Env, EnvVar{Name: "LDFLAGS"}) }},
+		{"parameter mode changed", func(r *Record) { r.Params[0].Value = "release" }},
 		{"input src/a.c changed", func(r *Record) { r.Inputs[0].Hash[0] ^= 1; r.Env[0].Value = "gcc" }},
 	}
 	for _, tt := range tests {

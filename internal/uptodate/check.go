@@ -19,9 +19,10 @@ type Spec struct {
 	Inputs  []string // glob patterns; nil: the task has no fingerprint and always runs
 	Outputs []string // paths or globs
 	Key     string
-	Env     []string // names of the environment variables that are part of the key
-	Source  string   // the body's definition (its source text)
-	Always  bool     // never up to date, never restored, never stored
+	Env     []string             // names of the environment variables that are part of the key
+	Source  string               // the body's definition (its source text)
+	Always  bool                 // never up to date, never restored, never stored
+	Params  []fingerprint.EnvVar // the task's parameters and their values in this run
 }
 
 // Action is what Check decided.
@@ -135,6 +136,7 @@ func (s *Store) record(sp *Spec, deps []fingerprint.DepOutput) ([]string, *finge
 			Name: sp.Name, Deps: sp.Deps, Inputs: sp.Inputs, Outputs: sp.Outputs, Key: sp.Key, Run: sp.Source,
 		},
 		DepOutputs: deps,
+		Params:     sp.Params,
 	}
 	paths, files := s.hashInputs(sp.Inputs)
 	rec.Inputs = files
