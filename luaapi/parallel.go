@@ -53,7 +53,7 @@ func (rt *Runtime) hazParallel(L *lua.LState) int {
 	}
 	results := make(chan outcome, len(fns))
 	for i, fn := range fns {
-		t := &thread{jobs: true, sink: own.sink, stdout: own.stdout, stderr: own.stderr, outMu: own.outMu}
+		t := &thread{jobs: true, task: own.task, sink: own.sink, stdout: own.stdout, stderr: own.stderr, outMu: own.outMu}
 		th, _ := rt.newThread(L, group, t)
 		go func() {
 			rt.lock()

@@ -20,6 +20,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/parse"
 
+	"github.com/hazlua/hazlua/internal/trace"
 	"github.com/hazlua/hazlua/proc"
 	"github.com/hazlua/hazlua/runner"
 )
@@ -142,6 +143,8 @@ type Config struct {
 	CacheDir string
 	Quiet    bool
 	Color    bool
+	// Trace, if set, records the run's tasks and processes (--trace).
+	Trace *trace.Recorder
 
 	Stdin          *os.File // nil means os.Stdin
 	Stdout, Stderr *os.File // nil means os.Stdout, os.Stderr
@@ -178,6 +181,7 @@ type Runtime struct {
 	prefetch  chan prefetched               // the up-to-date state, loading while the script runs (taskrun.go)
 	targets   []string                      // the tasks the run was asked for (or "default")
 	report    atomic.Pointer[runner.Report] // the tasks' outcomes, once they ran
+	traced    sync.WaitGroup                // groups whose processes are yet to be traced (Config.Trace)
 	defErrors map[string]bool               // messages of definition errors (KindDefinition)
 	stopped   atomic.Pointer[stopError]     // the first Stop or os.exit
 	loading   atomic.Bool                   // the script is being parsed: no Lua runs, no process exists
@@ -269,6 +273,21 @@ func (rt *Runtime) prefix() string {
 // for: nil when no task ran (the script failed or was stopped first, or
 // only the top level ran). Call it after Run.
 func (rt *Runtime) Report() (*runner.Report, []string) { return rt.report.Load(), rt.targets }
+
+// WaitTrace waits, at most d, until every process group started so far
+// has ended and its processes are in Config.Trace, and reports whether
+// they all are. Once Run has returned every group has ended, so this is
+// quick.
+func (rt *Runtime) WaitTrace(d time.Duration) bool {
+	done := make(chan struct{})
+	go func() { rt.traced.Wait(); close(done) }()
+	select {
+	case <-done:
+		return true
+	case <-time.After(d):
+		return false
+	}
+}
 
 // ScriptName returns the script's path relative to the project root.
 func (rt *Runtime) ScriptName() string { return rt.scriptName }

@@ -322,7 +322,22 @@ func (rt *Runtime) start(L *lua.LState, fname string, stages []*stage) *process 
 		}
 		raise(L, fname, "%v", err)
 	}
+	if rt.cfg.Trace != nil {
+		rt.traced.Add(1)
+		go rt.traceGroup(th.task, g, stages)
+	}
 	return &process{rt: rt, g: g, stages: stages, outKind: stages[len(stages)-1].outKind}
+}
+
+// traceGroup records the processes of g in the --trace once it has ended,
+// each on the track of the job slot the group held.
+func (rt *Runtime) traceGroup(task string, g *proc.Group, stages []*stage) {
+	defer rt.traced.Done()
+	<-g.Done()
+	for i, p := range g.Procs {
+		r := p.Result()
+		rt.cfg.Trace.Proc(task, stages[i].spec.Args, p.Pid, g.JobSlot(), p.Started(), p.Started().Add(r.Duration), r.String())
+	}
 }
 
 // inherit returns where an inherited stream of a process started by th

@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"slices"
+	"strconv"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
@@ -242,7 +242,7 @@ func (e *taskError) Error() string { return e.msg }
 // the task was declared) so that declaring many tasks stays cheap.
 func (rt *Runtime) runTask(ctx context.Context, tc *runner.TaskContext, fn *lua.LFunction) error {
 	sink := tc.Sink()
-	th := &thread{jobs: true, sink: sink, stdout: sink.Stdout(), stderr: sink.Stderr()}
+	th := &thread{jobs: true, task: tc.Name(), sink: sink, stdout: sink.Stdout(), stderr: sink.Stderr()}
 	th.outMu = &th.out
 	rt.lock()
 	defer rt.unlock()

@@ -82,7 +82,7 @@ func (rt *Runtime) runTasks() error {
 		policy = runner.FailFast
 	}
 	rep := runner.Run(rt.ctx, plan, runner.Options{Jobs: rt.cfg.Jobs, Policy: policy, Output: out,
-		Store: store, Explain: rt.cfg.Explain || rt.cfg.Verbose})
+		Store: store, Explain: rt.cfg.Explain || rt.cfg.Verbose, Trace: rt.cfg.Trace})
 	rt.report.Store(rep)
 	out.Summary(rep)
 	if !rep.Failed() {

@@ -25,6 +25,9 @@ type thread struct {
 	// jobs: spawns from this thread take a job slot (task bodies and
 	// haz.parallel branches; not the top level).
 	jobs bool
+	// task is the name of the task whose body runs on the thread (or on
+	// whose haz.parallel branch); "" at the top level. For --trace.
+	task string
 	// sink is the task's output sink; nil at the top level, where output
 	// is raw. Each process inheriting stdout or stderr gets a writer of
 	// its own from it, so lines of concurrent processes never mix.

@@ -58,6 +58,9 @@ func fork(g *Group, p *Process, spec *Spec, files [3]*os.File, blocking bool) er
 		// system.procs (and each process's pidfd) under it.
 		system.mu.Lock()
 		defer system.mu.Unlock()
+		// Taken before the fork, so a duration is never shorter than
+		// the child's life however late this goroutine runs after it.
+		p.start = time.Now()
 		pid, err = syscall.ForkExec(spec.Path, spec.Args, attr)
 		if err != nil {
 			return
@@ -88,7 +91,6 @@ func fork(g *Group, p *Process, spec *Spec, files [3]*os.File, blocking bool) er
 		return err
 	}
 	wakeReaper()
-	p.start = time.Now()
 	if blocking {
 		p.blocking = true
 	} else {

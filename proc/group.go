@@ -82,10 +82,11 @@ func (m *Manager) Start(ctx context.Context, opt Options, specs ...*Spec) (_ *Gr
 	if opt.JoinJob != nil && opt.JoinJob.job != nil && opt.JoinJob.job.join() {
 		g.job = opt.JoinJob.job
 	} else if opt.Job && opt.JoinJob == nil {
-		if err := m.slots.Acquire(ctx); err != nil {
+		n, err := m.slots.Acquire(ctx)
+		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrStartCancelled, err)
 		}
-		g.job = &job{refs: 1, slots: m.slots}
+		g.job = &job{refs: 1, slots: m.slots, n: n}
 	}
 	defer func() {
 		if err != nil && g.job != nil {
@@ -128,6 +129,16 @@ func (m *Manager) Start(ctx context.Context, opt Options, specs ...*Spec) (_ *Gr
 
 // Pgid returns the process group id (the first process's pid).
 func (g *Group) Pgid() int { return g.pgid }
+
+// JobSlot returns the number of the job slot the group holds (its own, or
+// the one it joined), from 1; 0 when it holds none (no Options.Job, or
+// no cap on jobs).
+func (g *Group) JobSlot() int {
+	if g.job == nil {
+		return 0
+	}
+	return g.job.n
+}
 
 // Done is closed when the group has ended: every process has exited, the
 // rest of the process group is gone, every process is reaped, and their

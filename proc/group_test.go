@@ -167,6 +167,38 @@ func TestJobSlots(t *testing.T) {
 	startWait(t, m, Options{Job: true}, sh(`true`))
 }
 
+func TestJobSlotNumbers(t *testing.T) {
+	m := NewManager(Config{Jobs: 2})
+	a, _ := firstLine(t, m, Options{Job: true}, sh(`echo ready; sleep 1000`))
+	b, _ := firstLine(t, m, Options{Job: true}, sh(`echo ready; sleep 1000`))
+	sa, sb := a.JobSlot(), b.JobSlot()
+	if sa < 1 || sa > 2 || sb < 1 || sb > 2 || sa == sb {
+		t.Fatalf("slots %d and %d, want 1 and 2 in some order", sa, sb)
+	}
+	// A group that joins a job holds its slot; one without Job holds none.
+	j := startWait(t, m, Options{Job: true, JoinJob: a}, sh(`true`))
+	if j.JobSlot() != sa {
+		t.Errorf("joined group holds slot %d, want %d", j.JobSlot(), sa)
+	}
+	if n := startWait(t, m, Options{}, sh(`true`)).JobSlot(); n != 0 {
+		t.Errorf("group without Job holds slot %d, want 0", n)
+	}
+	// A freed slot is handed out again.
+	b.Terminate()
+	waitDone(t, b)
+	c, _ := firstLine(t, m, Options{Job: true}, sh(`echo ready; sleep 1000`))
+	if c.JobSlot() != sb {
+		t.Errorf("next group holds slot %d, want the freed %d", c.JobSlot(), sb)
+	}
+	for _, g := range []*Group{a, c} {
+		g.Terminate()
+		waitDone(t, g)
+	}
+	if n := startWait(t, NewManager(Config{}), Options{Job: true}, sh(`true`)).JobSlot(); n != 0 {
+		t.Errorf("group under no cap holds slot %d, want 0", n)
+	}
+}
+
 func TestCaptureReaderStreams(t *testing.T) {
 	m := NewManager(Config{})
 	s := sh(`echo one; read x; echo two`)

@@ -241,6 +241,9 @@ func (p *Process) watch() {
 	p.g.exited()
 }
 
+// Started returns when the process was started (just before its fork).
+func (p *Process) Started() time.Time { return p.start }
+
 // reap collects the exited child's status and forgets it. Called by the
 // group once the rest of the process group is gone. If the reaper stopped
 // at this zombie (it hides the zombies behind it from waitid(P_ALL)), reap

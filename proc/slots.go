@@ -5,10 +5,12 @@ import (
 	"sync"
 )
 
-// Slots caps how many jobs run at once. A nil *Slots, or one made with
-// n <= 0, never makes anyone wait. Safe for use by many goroutines.
+// Slots caps how many jobs run at once. The slots are numbered from 1 to
+// the cap (a --trace shows each on its own track). A nil *Slots, or one
+// made with n <= 0, never makes anyone wait, and its slots are numbered 0.
+// Safe for use by many goroutines.
 type Slots struct {
-	ch chan struct{}
+	free chan int // the numbers of the free slots
 }
 
 // NewSlots returns a cap of n jobs at once; n <= 0 means no cap.
@@ -16,34 +18,38 @@ func NewSlots(n int) *Slots {
 	if n <= 0 {
 		return &Slots{}
 	}
-	return &Slots{ch: make(chan struct{}, n)}
+	s := &Slots{free: make(chan int, n)}
+	for i := 1; i <= n; i++ {
+		s.free <- i
+	}
+	return s
 }
 
-// Acquire waits for a free slot and takes it, or returns ctx.Err() when
-// ctx is done first.
-func (s *Slots) Acquire(ctx context.Context) error {
-	if s == nil || s.ch == nil {
-		return nil
+// Acquire waits for a free slot and takes it, returning its number, or
+// returns ctx.Err() when ctx is done first.
+func (s *Slots) Acquire(ctx context.Context) (int, error) {
+	if s == nil || s.free == nil {
+		return 0, nil
 	}
 	select {
-	case s.ch <- struct{}{}:
-		return nil
+	case n := <-s.free:
+		return n, nil
 	default:
 	}
 	select {
-	case s.ch <- struct{}{}:
-		return nil
+	case n := <-s.free:
+		return n, nil
 	case <-ctx.Done():
-		return ctx.Err()
+		return 0, ctx.Err()
 	}
 }
 
-// Release frees a slot taken with Acquire.
-func (s *Slots) Release() {
-	if s == nil || s.ch == nil {
+// Release frees slot n, taken with Acquire.
+func (s *Slots) Release(n int) {
+	if s == nil || s.free == nil {
 		return
 	}
-	<-s.ch
+	s.free <- n
 }
 
 // job is one taken slot, shared by the groups that joined it; the slot is
@@ -52,6 +58,7 @@ type job struct {
 	mu    sync.Mutex
 	refs  int
 	slots *Slots
+	n     int // the slot's number
 }
 
 func (j *job) join() bool {
@@ -69,6 +76,6 @@ func (j *job) leave() {
 	defer j.mu.Unlock()
 	j.refs--
 	if j.refs == 0 {
-		j.slots.Release()
+		j.slots.Release(j.n)
 	}
 }

@@ -348,7 +348,7 @@ func (s *runState) complete(i int32) {
 // blocker says what keeps node i from starting now: nothing (admitted), the
 // task cap (needsSlot), or the index of the wait queue it belongs in.
 func (s *runState) blocker(i int32) int32 {
-	if s.opt.Jobs > 0 && s.running >= s.opt.Jobs {
+	if s.full() {
 		return needsSlot
 	}
 	if m := s.p.mutex[i]; m >= 0 {
@@ -396,7 +396,8 @@ func (s *runState) wake(q int32) {
 // pass costs O(started + parked) heap operations, not O(queued).
 func (s *runState) dispatch() {
 	for !s.stopping {
-		if s.opt.Jobs > 0 && s.running >= s.opt.Jobs {
+		if s.full() {
+			s.tr.full()
 			return
 		}
 		best, src := int32(-1), int32(-1)
@@ -652,6 +653,9 @@ func (s *runState) stop(cause string) {
 		s.stopCause = cause
 	}
 }
+
+// full reports whether every task slot is taken.
+func (s *runState) full() bool { return s.opt.Jobs > 0 && s.running >= s.opt.Jobs }
 
 // interrupted records that Run's context was cancelled. The running
 // bodies' contexts are its children, so they are cancelled already.

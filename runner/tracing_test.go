@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"sort"
-	"strings"
 	"testing"
 	"time"
 
@@ -76,10 +75,52 @@ func TestTrace(t *testing.T) {
 	if n != 3 {
 		t.Errorf("%d task slices, want 3 (the aggregate has none): %v", n, tracks)
 	}
-	if waits["b"] != "mutex m" && !strings.HasPrefix(third, "b") {
-		t.Errorf("waits %v: b waited for the mutex", waits)
+	// The first two started at once: they waited for nothing. The third
+	// is b, held back by the mutex.
+	for _, name := range []string{first, second} {
+		if w, ok := waits[name]; ok {
+			t.Errorf("%s started at once, but has a wait slice (for %s)", name, w)
+		}
 	}
-	if w := waits[third]; w == "" {
-		t.Errorf("the third task (%s) waited, but has no wait slice: %v", third, waits)
+	if third != "b" || waits["b"] != "mutex m" {
+		t.Errorf("third task %s, waits %v: want b, waiting for mutex m", third, waits)
+	}
+}
+
+// TestTraceSlotWait: at -j1 the second of two ready tasks waits for the
+// task slot, and its wait slice says so and ends as it starts.
+func TestTraceSlotWait(t *testing.T) {
+	g := newGate()
+	body := g.body(nil, nil)
+	p := mustPlan(t, newGraph(t, &Task{Name: "a", Run: body}, &Task{Name: "b", Run: body}), "a", "b")
+	rec := trace.New(time.Now())
+	wait := runAsync(context.Background(), p, Options{Jobs: 1, Trace: rec})
+	first := g.next(t)
+	g.free(first)
+	second := g.next(t)
+	g.free(second)
+	wait(t)
+	var buf bytes.Buffer
+	rec.WriteTo(&buf)
+	var doc struct{ TraceEvents []trace.Event }
+	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	var waitEnd, start float64 = -1, -2
+	for _, e := range doc.TraceEvents {
+		switch {
+		case e.Cat == "wait" && e.Args["task"] == first:
+			t.Errorf("%s started at once but has a wait slice", first)
+		case e.Cat == "wait" && e.Args["task"] == second:
+			if e.Args["for"] != "a task slot" {
+				t.Errorf("%s waited for %v, want a task slot", second, e.Args["for"])
+			}
+			waitEnd = e.TS + e.Dur
+		case e.Cat == "task" && e.Name == second:
+			start = e.TS
+		}
+	}
+	if waitEnd-start > 0.01 || start-waitEnd > 0.01 {
+		t.Errorf("%s's wait ends at %vµs, its slice starts at %vµs", second, waitEnd, start)
 	}
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/hazlua/hazlua/internal/completion"
 	"github.com/hazlua/hazlua/internal/fsutil"
 	runreport "github.com/hazlua/hazlua/internal/report"
+	"github.com/hazlua/hazlua/internal/trace"
 	"github.com/hazlua/hazlua/luaapi"
 )
 
@@ -79,9 +80,14 @@ func Main(args []string, stdin, stdout, stderr *os.File) int {
 	if opts.cacheOp != nil {
 		return report(stderr, maintainCache(opts, stdout))
 	}
-	if opts.report != "" {
-		if opts.report, err = filepath.Abs(opts.report); err != nil {
-			return report(stderr, usageErrorf("--report: %v", err))
+	for _, f := range []struct {
+		name string
+		path *string
+	}{{"--report", &opts.report}, {"--trace", &opts.trace}} {
+		if *f.path != "" {
+			if *f.path, err = filepath.Abs(*f.path); err != nil {
+				return report(stderr, usageErrorf("%s: %v", f.name, err))
+			}
 		}
 	}
 	script, tasks, err := resolveScript(opts.file, opts.positional)
@@ -99,6 +105,10 @@ func Main(args []string, stdin, stdout, stderr *os.File) int {
 	}
 
 	started := time.Now()
+	var tr *trace.Recorder
+	if opts.trace != "" {
+		tr = trace.New(started)
+	}
 	rt, err := luaapi.New(luaapi.Config{
 		Script:     script,
 		Name:       "hazlua",
@@ -119,6 +129,7 @@ func Main(args []string, stdin, stdout, stderr *os.File) int {
 		CacheDir:   opts.cacheDir,
 		Quiet:      opts.quiet,
 		Color:      colorOn,
+		Trace:      tr,
 		Stdin:      stdin,
 		Stdout:     stdout,
 		Stderr:     stderr,
@@ -130,17 +141,34 @@ func Main(args []string, stdin, stdout, stderr *os.File) int {
 	defer stop()
 	run := &errorKeeper{runnable: rt}
 	status := supervise(run, sigs, stderr, defaultTiming)
+	// Both files are written however the run ended: failed, stopped by
+	// a signal, or forced.
 	if opts.report != "" {
 		rep, targets := rt.Report()
 		doc := runreport.NewRun(rt.ScriptName(), targets, started, time.Since(started), status, run.errorLine(), rep)
-		if err := fsutil.WriteFileAtomic(opts.report, func(w io.Writer) error {
+		status = writeAfterRun(stderr, "--report", opts.report, status, func(w io.Writer) error {
 			_, err := w.Write(runreport.JSON(doc))
 			return err
-		}); err != nil {
-			fmt.Fprintf(stderr, "hazlua: --report: %v\n", err)
-			if status == ExitOK {
-				status = ExitFailure
-			}
+		})
+	}
+	if tr != nil {
+		rt.WaitTrace(2 * time.Second) // at once unless the run was forced
+		status = writeAfterRun(stderr, "--trace", opts.trace, status, func(w io.Writer) error {
+			_, err := tr.WriteTo(w)
+			return err
+		})
+	}
+	return status
+}
+
+// writeAfterRun writes the file of flag (--report, --trace) at path, and
+// returns the exit status: status, or ExitFailure if the file could not be
+// written after a run that succeeded.
+func writeAfterRun(stderr io.Writer, flag, path string, status int, write func(io.Writer) error) int {
+	if err := fsutil.WriteFileAtomic(path, write); err != nil {
+		fmt.Fprintf(stderr, "hazlua: %s: %v\n", flag, err)
+		if status == ExitOK {
+			return ExitFailure
 		}
 	}
 	return status
@@ -189,6 +217,7 @@ type options struct {
 	explain, noCache    bool
 	json, graph         bool     // --json (with -l), --graph
 	report              string   // --report FILE, made absolute by Main
+	trace               string   // --trace FILE, made absolute by Main
 	types               string   // --types DIR: write the editor definitions and exit
 	completion          string   // --completion SHELL: print its completion script and exit
 	completeTasks       bool     // --complete-tasks: list the tasks for a completion script
@@ -308,6 +337,7 @@ func newFlagSet(o *options, help *bool, grace *string, op *cacheOp) *pflag.FlagS
 	fs.BoolVar(&o.json, "json", o.json, "with -l: list the tasks as JSON (docs/formats.md)")
 	fs.BoolVar(&o.graph, "graph", o.graph, "print the tasks a run would start as a Graphviz DOT graph; run none")
 	fs.StringVar(&o.report, "report", o.report, "after the run, write a JSON report of each task's outcome to `FILE` (docs/formats.md)")
+	fs.StringVar(&o.trace, "trace", o.trace, "write a timeline of the run's tasks and processes to `FILE` (Chrome trace JSON, for ui.perfetto.dev)")
 	fs.StringVar(&o.types, "types", o.types, "write the haz module's LuaLS definitions into `DIR` and point .luarc.json at them, and exit")
 	fs.StringVar(&o.completion, "completion", o.completion, "print the completion script for `SHELL` (bash, zsh, fish), and exit")
 	fs.BoolVar(&o.completeTasks, completion.TasksFlag, o.completeTasks, "print the tasks as NAME<tab>DESCRIPTION (for completion scripts)")
