@@ -11,6 +11,9 @@ require (
 	golang.org/x/term v0.48.0
 )
 
-require golang.org/x/tools v0.26.0 // indirect
+require (
+	github.com/hashicorp/go-envparse v0.1.0 // indirect
+	golang.org/x/tools v0.26.0 // indirect
+)
 
 replace github.com/yuin/gopher-lua => ./third_party/gopher-lua

@@ -40,17 +40,20 @@ type Value struct {
 	value func(rt *Runtime, L *lua.LState) lua.LValue
 }
 
-// Declarations lists the haz module's functions, values and option tables.
+// Declarations lists the haz module's functions, values and option tables,
+// and the tables hazlua hands to scripts (a process's result, a task
+// body's argument).
 type Declarations struct {
 	Funcs   []*Func
 	Values  []*Value
 	Options []*Options
+	Results []*Options
 }
 
 // API returns the declarations of the haz module, for tools such as a
 // generator of editor type definitions. The caller must not modify them.
 func API() Declarations {
-	return Declarations{Funcs: apiFuncs, Values: apiValues, Options: apiOptions}
+	return Declarations{Funcs: apiFuncs, Values: apiValues, Options: apiOptions, Results: apiResults}
 }
 
 // Option tables.
@@ -114,7 +117,7 @@ var taskOptions = &Options{
 	Name: "haz.TaskOptions",
 	Doc:  "a task declared by haz.task(name, opts)",
 	Fields: []Field{
-		{Name: "run", Type: functionT, Doc: "the body, called as run(t); absent: an aggregate task, which only groups its dependencies"},
+		{Name: "run", Type: Type{"fun(t: haz.Task)", checkFunction}, Doc: "the body, called as run(t); absent: an aggregate task, which only groups its dependencies"},
 		{Name: "deps", Type: namesT, Doc: "tasks that must succeed first"},
 		{Name: "desc", Type: stringT, Doc: "one line for --list"},
 		{Name: "inputs", Type: namesT, Doc: "globs of the files the body reads, expanded when the task starts (t.inputs); with inputs, the task is skipped when up to date and restored from the cache when its fingerprint was seen before"},
@@ -142,8 +145,41 @@ var encodeOptions = &Options{Name: "haz.EncodeOptions", Doc: "options of haz.jso
 	{Name: "indent", Type: custom("integer|string"), Doc: "a number of spaces from 0 to 16, or a string of spaces and tabs (default: compact)"},
 }}
 
+var envLoadOptions = &Options{Name: "haz.EnvLoadOptions", Doc: "options of haz.env.load", Fields: []Field{
+	{Name: "override", Type: booleanT, Default: "false", Doc: "replace variables that are already set (by default they keep their value)"},
+}}
+
 var apiOptions = []*Options{spawnOptions, runOptions, outputOptions, shOptions, fileInput, fileOutput,
-	taskOptions, mutexOptions, paramOptions, removeOptions, encodeOptions}
+	taskOptions, mutexOptions, paramOptions, removeOptions, encodeOptions, envLoadOptions}
+
+// The tables hazlua hands to scripts. Their keys are set by
+// process.go (resultTable) and task.go (runTask); TestResultTables ties
+// these declarations to the live tables.
+
+var resultTable = &Options{Name: "haz.Result", Doc: "how a process ended: p:wait(), haz.run, haz.sh", Fields: []Field{
+	{Name: "ok", Type: booleanT, Required: true, Doc: "true when the process exited with status 0 on its own: no signal, no timeout, no cancellation, no error; for a pipeline, every stage (one killed by SIGPIPE counts as ok)"},
+	{Name: "code", Type: custom("integer"), Doc: "the exit code; nil when a signal ended the process"},
+	{Name: "signal", Type: stringT, Doc: "the signal that ended the process, lower case without SIG (\"term\", \"kill\"); nil when it exited"},
+	{Name: "timed_out", Type: booleanT, Required: true, Doc: "the timeout ended it"},
+	{Name: "cancelled", Type: booleanT, Required: true, Doc: "hazlua's cancellation stopped it: a signal to hazlua, os.exit, a failed haz.parallel sibling, its owner ending"},
+	{Name: "duration", Type: custom("number"), Required: true, Doc: "seconds from the start to the end"},
+	{Name: "pid", Type: custom("integer"), Required: true, Doc: "the process id"},
+	{Name: "name", Type: stringT, Required: true, Doc: "the label: name, or the program's base name"},
+	{Name: "error", Type: stringT, Doc: "a failure of hazlua's own around the process: its output could not be stored, or it was stopped by SIGTTIN or SIGTTOU"},
+	{Name: "stdout", Type: stringT, Doc: "the whole stdout, when captured (or an untaken pipe drained by wait)"},
+	{Name: "stderr", Type: stringT, Doc: "the whole stderr, when captured"},
+	{Name: "results", Type: custom("haz.Result[]"), Doc: "a pipeline's: one result per stage (the other fields are the last stage's)"},
+}}
+
+var taskArg = &Options{Name: "haz.Task", Doc: "the argument t of a task body", Fields: []Field{
+	{Name: "name", Type: stringT, Required: true, Doc: "the task's name"},
+	{Name: "inputs", Type: custom("string[]"), Required: true, Doc: "the task's inputs globs expanded when it started: sorted paths relative to the project root"},
+	{Name: "outputs", Type: custom("string[]"), Required: true, Doc: "the task's outputs, as declared"},
+	{Name: "params", Type: custom("table<string, string>"), Required: true, Doc: "the parameters' values: from the command line, or the defaults"},
+	{Name: "log", Type: custom("fun(self: haz.Task, ...: any)"), Required: true, Doc: "t:log(...) writes its arguments, separated by spaces, as one line to the task's stderr"},
+}}
+
+var apiResults = []*Options{resultTable, taskArg}
 
 // Functions.
 
@@ -216,6 +252,8 @@ var apiFuncs = []*Func{
 		Doc: "the SHA-256 of s as 64 hex digits", fn: hashString},
 
 	// Environment.
+	{Name: "haz.env.load", Params: []Field{pathParam, optParam("opts", envLoadOptions.Type(), "")}, Returns: "table<string, string>?, string?",
+		Doc: "sets the variables of a dotenv file (NAME=value lines) in haz.env, keeping those already set unless override; returns the file's variables, or nil and a message when it cannot be read; raises on a malformed line, naming it", fn: envLoad},
 	{Name: "haz.which", Params: []Field{param("name", stringT, "a program name, or a path containing \"/\"")}, Returns: "string?",
 		Doc: "the absolute path of the program found in PATH, or nil", fn: hazWhich},
 
@@ -253,7 +291,7 @@ var apiValues = []*Value{
 	{Name: "haz.args", Type: custom("string[]"), Doc: "the arguments after -- on the command line",
 		value: func(rt *Runtime, L *lua.LState) lua.LValue { return stringList(L, rt.cfg.Args) }},
 	{Name: "haz.env", Type: custom("table<string, string>"), Doc: "hazlua's environment: read, assign (nil or false unsets), pairs(haz.env), haz.env() for a snapshot",
-		value: func(_ *Runtime, L *lua.LState) lua.LValue { return newEnvTable(L) }},
+		value: func(rt *Runtime, L *lua.LState) lua.LValue { return newEnvTable(L, rt) }},
 	{Name: "haz.json.null", Type: custom("userdata"), Doc: "JSON null, in both directions",
 		value: func(_ *Runtime, L *lua.LState) lua.LValue { return jsonNull(L) }},
 }

@@ -1,9 +1,14 @@
 package luaapi
 
 import (
+	"bytes"
+	"errors"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 
+	"github.com/hashicorp/go-envparse"
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/hazlua/hazlua/proc"
@@ -17,16 +22,27 @@ import (
 //	haz.env.NAME = v        v a string or number: os.Setenv; nil or false: os.Unsetenv
 //	haz.env()               -> a new table NAME -> value, a snapshot
 //	pairs(haz.env)          iterate a snapshot (hazlua's pairs honours __pairs)
+//	haz.env.load(path)      the functions api.go declares under haz.env
 //
 // A name that is not a string, is
 // empty, or contains "=" or NUL raises, as does a value that is not a
 // string, number, nil or false, or contains NUL.
 //
+// A function's name ("load") shadows the variable of that name, which
+// os.getenv and haz.env() still read.
+//
 // The environment is process-wide: every Lua thread sees the same one.
-func newEnvTable(L *lua.LState) *lua.LTable {
+func newEnvTable(L *lua.LState, rt *Runtime) *lua.LTable {
 	t := L.CreateTable(0, 0) // always empty: the metatable does the work
+	funcs := valueFuncs(L, rt, "haz.env")
 	mt := L.CreateTable(0, 5)
-	mt.RawSetString("__index", L.NewFunction(envIndex))
+	mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
+		if f := funcs.RawGet(L.Get(2)); f != lua.LNil {
+			L.Push(f)
+			return 1
+		}
+		return envIndex(L)
+	}))
 	mt.RawSetString("__newindex", L.NewFunction(envNewIndex))
 	mt.RawSetString("__call", L.NewFunction(envSnapshotLua))
 	mt.RawSetString("__pairs", L.NewFunction(envPairs))
@@ -150,5 +166,46 @@ func hazWhich(L *lua.LState) int {
 		return 1
 	}
 	L.Push(lua.LString(p))
+	return 1
+}
+
+// envLoad implements haz.env.load(path [, opts]): the variables of a
+// dotenv file (go-envparse's syntax: NAME=value, export NAME=value, quoted
+// values with escapes, # comments; no ${...} expansion) set in hazlua's
+// environment. A variable already set keeps its value unless opts.override.
+// It returns the table of the file's variables; nil and a message when the
+// file cannot be read; and raises, naming the file's line, when the file
+// is not valid.
+func envLoad(L *lua.LState) int {
+	const fname = "haz.env.load"
+	path := leafCheckString(L, 1, fname)
+	override := leafOptions(L, 2, fname, envLoadOptions).boolean("override")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return leafFail(L, fname, err)
+	}
+	vars, err := envparse.Parse(bytes.NewReader(b))
+	if err != nil {
+		var pe *envparse.ParseError
+		if errors.As(err, &pe) && pe.Line > 0 {
+			raise(L, fname, "%s:%d: %v", path, pe.Line, pe.Err)
+		}
+		raise(L, fname, "%s: %v", path, err)
+	}
+	t := L.CreateTable(0, len(vars))
+	for _, k := range slices.Sorted(maps.Keys(vars)) {
+		v := vars[k]
+		if strings.IndexByte(v, 0) >= 0 {
+			raise(L, fname, "%s: the value of %s contains a NUL byte", path, k)
+		}
+		t.RawSetString(k, lua.LString(v))
+		if _, set := os.LookupEnv(k); set && !override {
+			continue
+		}
+		if err := os.Setenv(k, v); err != nil {
+			raise(L, fname, "%s: set %s: %v", path, k, err)
+		}
+	}
+	L.Push(t)
 	return 1
 }

@@ -32,7 +32,7 @@ func newLeafState(t *testing.T, dir string) *lua.LState {
 	haz.RawSetString("path", newPathModule(L))
 	haz.RawSetString("glob", L.NewFunction(hazGlob))
 	haz.RawSetString("json", newJSONModule(L))
-	haz.RawSetString("env", newEnvTable(L))
+	haz.RawSetString("env", newEnvTable(L, nil))
 	haz.RawSetString("which", L.NewFunction(hazWhich))
 	haz.RawSetString("hash", newModule(L, nil, "haz.hash"))
 	L.SetGlobal("haz", haz)
@@ -533,6 +533,41 @@ func TestLeafEnv(t *testing.T) {
 		if err != nil || got != `"", "preset", nil` {
 			t.Fatalf("got %s, %v", got, err)
 		}
+	})
+}
+
+// TestLeafEnvLoad: haz.env.load of a dotenv file, with go-envparse's
+// syntax; errors name the file's line.
+func TestLeafEnvLoad(t *testing.T) {
+	dir := t.TempDir()
+	for _, k := range []string{"HAZDOT_A", "HAZDOT_B", "HAZDOT_C", "HAZDOT_SET", "load"} {
+		t.Setenv(k, "") // registers the restore
+		os.Unsetenv(k)
+	}
+	t.Setenv("HAZDOT_SET", "kept")
+	t.Setenv("load", "a variable named load")
+	files := map[string]string{
+		".env": "# a comment\nHAZDOT_A=1\nexport HAZDOT_B=\"two words\\n\"\n\nHAZDOT_C='$HAZDOT_A'\nHAZDOT_SET=from file\n",
+		"bad.env":   "HAZDOT_A=1\n\nNOT A LINE\n",
+		"quote.env": "HAZDOT_A=\"unterminated\n",
+	}
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	L := newLeafState(t, dir)
+	runLeafCases(t, L, []leafCase{
+		{name: "missing", src: `return haz.env.load(D .. "/missing.env")`, want: `nil, "haz.env.load: open ` + dir + `/missing.env: no such file or directory"`},
+		{name: "a directory", src: `return haz.env.load(D)`, want: `nil, "haz.env.load: read ` + dir + `: is a directory"`},
+		{name: "load", src: `local v = haz.env.load(D .. "/.env") return v, haz.env.HAZDOT_A, haz.env.HAZDOT_B, haz.env.HAZDOT_C`,
+			want: `{HAZDOT_A="1", HAZDOT_B="two words\n", HAZDOT_C="$HAZDOT_A", HAZDOT_SET="from file"}, "1", "two words\n", "$HAZDOT_A"`},
+		{name: "set variables are kept", src: `return haz.env.HAZDOT_SET`, want: `"kept"`},
+		{name: "override", src: `haz.env.load(D .. "/.env", {override = true}) return haz.env.HAZDOT_SET`, want: `"from file"`},
+		{name: "bad line", src: "\nhaz.env.load(D .. '/bad.env')", wantErr: "test.lua:2: haz.env.load: " + dir + "/bad.env:3: "},
+		{name: "unterminated quote", src: `haz.env.load(D .. "/quote.env")`, wantErr: "test.lua:1: haz.env.load: " + dir + "/quote.env:1: "},
+		{name: "bad option", src: `haz.env.load(D .. "/.env", {overide = true})`, wantErr: "test.lua:1: haz.env.load: "},
+		{name: "a variable named load", src: `return type(haz.env.load), os.getenv("load"), haz.env().load`, want: `"function", "a variable named load", "a variable named load"`},
 	})
 }
 

@@ -72,6 +72,9 @@ func newModule(L *lua.LState, rt *Runtime, name string) *lua.LTable {
 			return // another module's, or a method
 		}
 		i := strings.LastIndexByte(full, '.')
+		if f != nil && valueModule(full[:i]) {
+			return // the value's own table holds it (valueFuncs)
+		}
 		members = append(members, member{full[:i], full[i+1:], f, v})
 	}
 	for _, f := range apiFuncs {
@@ -130,6 +133,29 @@ func newModule(L *lua.LState, rt *Runtime, name string) *lua.LTable {
 			v = m.v.value(rt, L)
 		}
 		table(m.module).RawSetString(m.key, v)
+	}
+	return t
+}
+
+// valueModule reports whether mod is a value that api.go declares
+// functions under ("haz.env", for haz.env.load).
+func valueModule(mod string) bool {
+	for _, v := range apiValues {
+		if v.Name == mod {
+			return true
+		}
+	}
+	return false
+}
+
+// valueFuncs returns the functions api.go declares under the value mod
+// ("load" for "haz.env.load"), for the value's table to offer.
+func valueFuncs(L *lua.LState, rt *Runtime, mod string) *lua.LTable {
+	t := L.CreateTable(0, 1)
+	for _, f := range apiFuncs {
+		if key, ok := strings.CutPrefix(f.Name, mod+"."); ok {
+			t.RawSetString(key, L.NewFunction(f.lua(rt)))
+		}
 	}
 	return t
 }

@@ -31,7 +31,7 @@ func Meta(d luaapi.Declarations) []byte {
 	b.WriteString("-- `hazlua --types DIR`, from the declarations the module is built from:\n")
 	b.WriteString("-- do not edit; write it again after upgrading hazlua.\n\n")
 
-	for _, o := range d.Options {
+	for _, o := range slices.Concat(d.Options, d.Results) {
 		writeClass(&b, o)
 	}
 	classes := methodClasses(d.Funcs)
@@ -48,10 +48,26 @@ func Meta(d luaapi.Declarations) []byte {
 	b.WriteString("---The haz module: processes, tasks, files, paths, JSON, the environment.\n")
 	b.WriteString("---@class haz\n")
 	b.WriteString("haz = {}\n\n")
-	for _, m := range Submodules(d) {
+	subs := Submodules(d)
+	for _, m := range subs {
+		if i := slices.IndexFunc(d.Values, func(v *luaapi.Value) bool { return v.Name == m }); i >= 0 {
+			// A value with functions under it (haz.env): a class with
+			// the value's table type as its fields.
+			v := d.Values[i]
+			writeDoc(&b, v.Doc)
+			fmt.Fprintf(&b, "---@class %s\n", m)
+			if k, val, ok := tableType(v.Type.Lua); ok {
+				fmt.Fprintf(&b, "---@field [%s] %s\n", k, val)
+			}
+			fmt.Fprintf(&b, "%s = {}\n\n", m)
+			continue
+		}
 		fmt.Fprintf(&b, "---@class %s\n%s = {}\n\n", m, m)
 	}
 	for _, v := range d.Values {
+		if slices.Contains(subs, v.Name) {
+			continue
+		}
 		writeDoc(&b, v.Doc)
 		fmt.Fprintf(&b, "---@type %s\n%s = nil\n\n", v.Type.Lua, v.Name)
 	}
@@ -148,6 +164,16 @@ func writeFunc(b *bytes.Buffer, f *luaapi.Func, name string) {
 		fmt.Fprintf(b, "---@return %s\n", f.Returns)
 	}
 	fmt.Fprintf(b, "function %s(%s) end\n\n", name, strings.Join(params, ", "))
+}
+
+// tableType splits "table<K, V>" into K and V.
+func tableType(t string) (k, v string, ok bool) {
+	inner, ok := strings.CutPrefix(t, "table<")
+	if inner, ok = strings.CutSuffix(inner, ">"); !ok {
+		return "", "", false
+	}
+	k, v, ok = strings.Cut(inner, ",")
+	return strings.TrimSpace(k), strings.TrimSpace(v), ok
 }
 
 // typeOf returns a type as an annotation takes it ("any" for none).
