@@ -16,7 +16,9 @@ import (
 
 // walkLua prints every function and value of the live haz module, as
 // "haz.fs.read" lines: a table of functions is a submodule, any other
-// value (haz.env, haz.args, haz.json.null) is a value. (Methods are
+// value (haz.env, haz.args, haz.json.null) is a value. A value with a
+// metatable may offer functions through __index (haz.env.load): the
+// names given as arguments are probed. (Methods are
 // behind a protected metatable; luaapi's TestAPIMatchesModule checks
 // them against the declarations, and luatypes' tests the declarations
 // against the file.)
@@ -34,6 +36,12 @@ local function walk(prefix, t)
       walk(name, v)
     else
       print(name)
+      if type(v) == "table" and getmetatable(v) ~= nil then
+        for _, probe in ipairs(haz.args) do
+          local key = probe:match("^" .. name:gsub("%.", "%%.") .. "%.([%w_]+)$")
+          if key and type(v[key]) == "function" then print(probe) end
+        end
+      end
     end
   end
 end
@@ -53,13 +61,15 @@ func TestTypesMatchTheModule(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Functions, values, and values with functions under them (a class
+	// with a [key] field: haz.env).
 	var declared []string
-	for _, m := range regexp.MustCompile(`(?m)^(?:function ([\w.:]+)\(|(haz[\w.]*) = nil$)`).FindAllStringSubmatch(string(meta), -1) {
-		if name := m[1] + m[2]; !strings.Contains(name, ":") {
+	for _, m := range regexp.MustCompile(`(?m)^(?:function ([\w.:]+)\(|(haz[\w.]*) = nil$|---@field \[\w+\] .*\n(haz[\w.]*) = \{\}$)`).FindAllStringSubmatch(string(meta), -1) {
+		if name := m[1] + m[2] + m[3]; !strings.Contains(name, ":") {
 			declared = append(declared, name)
 		}
 	}
-	code, live, stderr := runScript(t, dir, runOpts{})
+	code, live, stderr := runScript(t, dir, runOpts{}, append([]string{"build.lua", "--"}, declared...)...)
 	if code != 0 {
 		t.Fatalf("walk: exit %d: %q", code, stderr)
 	}

@@ -25,20 +25,52 @@ const maxNotRunListed = 20
 //	hazlua: task link not run (dependency compile failed)
 //	hazlua: 3 succeeded, 1 failed, 1 not run in 1.23s
 //
+// With colour on, an entry's "NAME: task x failed" is red (its
+// prefix bold) and the totals line green when every task succeeded, red
+// otherwise.
+//
 // It writes nothing when the Output is quiet or no task with a body was
 // run, restored or found up to date.
 func (o *Output) Summary(r *Report) {
 	if o == nil || o.quiet || r == nil || r.Ran()+r.Count(UpToDate)+r.Count(Cached) == 0 {
 		return
 	}
-	b := appendSummary(nil, r, o.mode != Raw, o.linePrefix())
+	st := summaryStyle{prefix: o.linePrefix(), paint: o.color}
+	b := appendSummary(nil, r, o.mode != Raw, st)
 	o.mu.Lock()
 	o.emitLocked(Stderr, b)
 	o.mu.Unlock()
 }
 
-// appendSummary appends the summary of r, each line starting with prefix.
-func appendSummary(b []byte, r *Report, tails bool, prefix string) []byte {
+// ANSI SGR sequences of the summary's colours.
+const (
+	sgrRed     = "\x1b[31m"
+	sgrBoldRed = "\x1b[1;31m"
+	sgrGreen   = "\x1b[32m"
+	sgrReset   = "\x1b[0m"
+)
+
+// summaryStyle is how the summary's lines start, and whether they are
+// coloured.
+type summaryStyle struct {
+	prefix string // "hazlua: "
+	paint  bool
+}
+
+// problem returns the start of an entry for a task that did not succeed:
+// the prefix and "task NAME WHAT", red when painting. The caller writes
+// what follows WHAT.
+func (st summaryStyle) problem(name, what string) string {
+	if !st.paint {
+		return st.prefix + "task " + name + " " + what
+	}
+	return sgrBoldRed + st.prefix + sgrReset + sgrRed + "task " + name + " " + what + sgrReset
+}
+
+// appendSummary appends the summary of r, each line starting with
+// st.prefix.
+func appendSummary(b []byte, r *Report, tails bool, st summaryStyle) []byte {
+	prefix := st.prefix
 	buf := bytes.NewBuffer(b)
 	listed, hidden := 0, 0
 	for i := range r.Outcomes {
@@ -52,28 +84,39 @@ func appendSummary(b []byte, r *Report, tails bool, prefix string) []byte {
 				continue
 			}
 			listed++
-			fmt.Fprintf(buf, "%stask %s %s\n", prefix, oc.Task.Name, oc.Cause)
+			fmt.Fprintf(buf, "%s\n", st.problem(oc.Task.Name, oc.Cause))
 			continue
 		}
-		writeProblem(buf, oc, tails, prefix)
+		writeProblem(buf, oc, tails, st)
 	}
 	if hidden > 0 {
 		fmt.Fprintf(buf, "%s... and %d more not run\n", prefix, hidden)
 	}
 	buf.WriteString(prefix)
+	if st.paint {
+		if !r.Failed() {
+			buf.WriteString(sgrGreen)
+		} else {
+			buf.WriteString(sgrRed)
+		}
+	}
 	fmt.Fprintf(buf, "%d succeeded", r.Count(Succeeded))
 	for _, s := range []Status{Cached, UpToDate, Failed, TimedOut, Interrupted, Cancelled, NotRun} {
 		if n := r.Count(s); n > 0 {
 			fmt.Fprintf(buf, ", %d %s", n, s)
 		}
 	}
-	fmt.Fprintf(buf, " in %s\n", formatElapsed(r.Elapsed))
+	fmt.Fprintf(buf, " in %s", formatElapsed(r.Elapsed))
+	if st.paint {
+		buf.WriteString(sgrReset)
+	}
+	buf.WriteString("\n")
 	return buf.Bytes()
 }
 
 // writeProblem writes the entry of a task whose body ran and did not
 // succeed.
-func writeProblem(buf *bytes.Buffer, oc *Outcome, tails bool, prefix string) {
+func writeProblem(buf *bytes.Buffer, oc *Outcome, tails bool, st summaryStyle) {
 	name := oc.Task.Name
 	var detail string
 	switch oc.Status {
@@ -83,15 +126,15 @@ func writeProblem(buf *bytes.Buffer, oc *Outcome, tails bool, prefix string) {
 			msg += ": " + locate(oc.Err, oc.Task)
 		}
 		lines := strings.Split(msg, "\n")
-		fmt.Fprintf(buf, "%stask %s %s\n", prefix, name, lines[0])
+		fmt.Fprintf(buf, "%s%s\n", st.problem(name, "failed"), strings.TrimPrefix(lines[0], "failed"))
 		for _, l := range lines[1:] {
 			fmt.Fprintf(buf, "  %s\n", l)
 		}
 	case TimedOut:
-		fmt.Fprintf(buf, "%stask %s timed out after %v\n", prefix, name, oc.Task.Timeout)
+		fmt.Fprintf(buf, "%s\n", st.problem(name, fmt.Sprintf("timed out after %v", oc.Task.Timeout)))
 		detail = errDetail(oc)
 	default: // Interrupted, Cancelled
-		fmt.Fprintf(buf, "%stask %s %s\n", prefix, name, oc.Cause)
+		fmt.Fprintf(buf, "%s\n", st.problem(name, oc.Cause))
 		detail = errDetail(oc)
 	}
 	if detail != "" {

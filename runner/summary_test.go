@@ -78,7 +78,7 @@ hazlua: 1 succeeded, 1 up to date, 2 failed, 1 timed out, 1 cancelled, 1 not run
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			o, stdout, stderr := newTestOutput(t, tt.mode, true, tt.quiet, false)
+			o, stdout, stderr := newTestOutput(t, tt.mode, false, tt.quiet, false)
 			o.Summary(tt.report)
 			if got := contents(t, stderr); got != tt.want {
 				t.Errorf("summary:\n%s\nwant:\n%s", got, tt.want)
@@ -97,7 +97,7 @@ func TestSummaryCapsNotRun(t *testing.T) {
 		r.Outcomes = append(r.Outcomes, Outcome{Task: &Task{Name: fmt.Sprintf("d%d", i)}, Status: NotRun,
 			Cause: "not run (dependency root failed)"})
 	}
-	got := string(appendSummary(nil, r, true, "hazlua: "))
+	got := string(appendSummary(nil, r, true, summaryStyle{prefix: "hazlua: "}))
 	if n := strings.Count(got, "not run (dependency root failed)"); n != maxNotRunListed {
 		t.Errorf("%d not-run lines, want %d", n, maxNotRunListed)
 	}
@@ -152,5 +152,30 @@ func TestHasPosition(t *testing.T) {
 		if got := hasPosition(tt.msg); got != tt.want {
 			t.Errorf("hasPosition(%q) = %v", tt.msg, got)
 		}
+	}
+}
+
+// TestSummaryColour: with colour on, problem entries are red with a bold
+// prefix, the totals line green or red; off, no escape at all.
+func TestSummaryColour(t *testing.T) {
+	failed := &Report{Elapsed: time.Second, Outcomes: []Outcome{
+		{Task: &Task{Name: "ok"}, Status: Succeeded, Ran: true},
+		{Task: &Task{Name: "cc"}, Status: Failed, Cause: "failed", Ran: true, Err: &posErr{"build.lua:4", "boom"}},
+		{Task: &Task{Name: "link"}, Status: NotRun, Cause: "not run (dependency cc failed)"},
+	}}
+	got := string(appendSummary(nil, failed, true, summaryStyle{prefix: "hazlua: ", paint: true}))
+	want := "\x1b[1;31mhazlua: \x1b[0m\x1b[31mtask cc failed\x1b[0m: build.lua:4: boom\n" +
+		"\x1b[1;31mhazlua: \x1b[0m\x1b[31mtask link not run (dependency cc failed)\x1b[0m\n" +
+		"hazlua: \x1b[31m1 succeeded, 1 failed, 1 not run in 1.00s\x1b[0m\n"
+	if got != want {
+		t.Errorf("failed run:\n%q\nwant\n%q", got, want)
+	}
+	if plain := string(appendSummary(nil, failed, true, summaryStyle{prefix: "hazlua: "})); strings.Contains(plain, "\x1b") {
+		t.Errorf("colour off, yet escapes: %q", plain)
+	}
+	ok := &Report{Elapsed: time.Second, Outcomes: []Outcome{{Task: &Task{Name: "ok"}, Status: Succeeded, Ran: true}}}
+	if got, want := string(appendSummary(nil, ok, true, summaryStyle{prefix: "hazlua: ", paint: true})),
+		"hazlua: \x1b[32m1 succeeded in 1.00s\x1b[0m\n"; got != want {
+		t.Errorf("successful run: %q, want %q", got, want)
 	}
 }

@@ -22,7 +22,6 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
-	"golang.org/x/term"
 
 	"github.com/hazlua/hazlua/internal/completion"
 	"github.com/hazlua/hazlua/internal/fsutil"
@@ -48,8 +47,9 @@ func Main(args []string, stdin, stdout, stderr *os.File) int {
 	defer startProfiles(stderr)()
 	opts, err := parseArgs(args)
 	if err != nil {
-		return report(stderr, err)
+		return report(errWriter{stderr, colorEnabled("auto", stderr, os.Getenv)}, err)
 	}
+	ew := errWriter{stderr, colorEnabled(opts.color, stderr, os.Getenv)}
 	if opts.help != "" {
 		fmt.Fprint(stdout, opts.help)
 		return ExitOK
@@ -59,26 +59,26 @@ func Main(args []string, stdin, stdout, stderr *os.File) int {
 		return ExitOK
 	}
 	if opts.completion != "" {
-		return report(stderr, writeCompletion(stdout, opts.completion))
+		return report(ew, writeCompletion(stdout, opts.completion))
 	}
 	if opts.dir != "" {
 		if err := os.Chdir(opts.dir); err != nil {
-			return report(stderr, usageErrorf("-C: %v", err))
+			return report(ew, usageErrorf("-C: %v", err))
 		}
 	}
 	if opts.types != "" {
-		return report(stderr, writeTypes(stdout, opts.types))
+		return report(ew, writeTypes(stdout, opts.types))
 	}
 	if opts.cacheDir == "" {
 		opts.cacheDir = os.Getenv(CacheDirEnv)
 	}
 	if opts.cacheDir != "" {
 		if opts.cacheDir, err = filepath.Abs(opts.cacheDir); err != nil {
-			return report(stderr, usageErrorf("--cache-dir: %v", err))
+			return report(ew, usageErrorf("--cache-dir: %v", err))
 		}
 	}
 	if opts.cacheOp != nil {
-		return report(stderr, maintainCache(opts, stdout))
+		return report(ew, maintainCache(opts, stdout))
 	}
 	for _, f := range []struct {
 		name string
@@ -86,16 +86,14 @@ func Main(args []string, stdin, stdout, stderr *os.File) int {
 	}{{"--report", &opts.report}, {"--trace", &opts.trace}} {
 		if *f.path != "" {
 			if *f.path, err = filepath.Abs(*f.path); err != nil {
-				return report(stderr, usageErrorf("%s: %v", f.name, err))
+				return report(ew, usageErrorf("%s: %v", f.name, err))
 			}
 		}
 	}
 	script, tasks, err := resolveScript(opts.file, opts.positional)
 	if err != nil {
-		return report(stderr, err)
+		return report(ew, err)
 	}
-	colorOn := opts.color == "always" ||
-		opts.color == "auto" && term.IsTerminal(int(stderr.Fd())) && os.Getenv("NO_COLOR") == ""
 	listFormat := ""
 	switch {
 	case opts.completeTasks:
@@ -128,32 +126,32 @@ func Main(args []string, stdin, stdout, stderr *os.File) int {
 		NoCache:    opts.noCache,
 		CacheDir:   opts.cacheDir,
 		Quiet:      opts.quiet,
-		Color:      colorOn,
+		Color:      ew.color,
 		Trace:      tr,
 		Stdin:      stdin,
 		Stdout:     stdout,
 		Stderr:     stderr,
 	})
 	if err != nil {
-		return report(stderr, err)
+		return report(ew, err)
 	}
 	sigs, stop := notifySignals()
 	defer stop()
 	run := &errorKeeper{runnable: rt}
-	status := supervise(run, sigs, stderr, defaultTiming)
+	status := supervise(run, sigs, ew, defaultTiming)
 	// Both files are written however the run ended: failed, stopped by
 	// a signal, or forced.
 	if opts.report != "" {
 		rep, targets := rt.Report()
 		doc := runreport.NewRun(rt.ScriptName(), targets, started, time.Since(started), status, run.errorLine(), rep)
-		status = writeAfterRun(stderr, "--report", opts.report, status, func(w io.Writer) error {
+		status = writeAfterRun(ew, "--report", opts.report, status, func(w io.Writer) error {
 			_, err := w.Write(runreport.JSON(doc))
 			return err
 		})
 	}
 	if tr != nil {
 		rt.WaitTrace(2 * time.Second) // at once unless the run was forced
-		status = writeAfterRun(stderr, "--trace", opts.trace, status, func(w io.Writer) error {
+		status = writeAfterRun(ew, "--trace", opts.trace, status, func(w io.Writer) error {
 			_, err := tr.WriteTo(w)
 			return err
 		})
@@ -164,9 +162,9 @@ func Main(args []string, stdin, stdout, stderr *os.File) int {
 // writeAfterRun writes the file of flag (--report, --trace) at path, and
 // returns the exit status: status, or ExitFailure if the file could not be
 // written after a run that succeeded.
-func writeAfterRun(stderr io.Writer, flag, path string, status int, write func(io.Writer) error) int {
+func writeAfterRun(stderr errWriter, flag, path string, status int, write func(io.Writer) error) int {
 	if err := fsutil.WriteFileAtomic(path, write); err != nil {
-		fmt.Fprintf(stderr, "hazlua: %s: %v\n", flag, err)
+		fmt.Fprintf(stderr, "%s %s: %v\n", stderr.name(), flag, err)
 		if status == ExitOK {
 			return ExitFailure
 		}
@@ -399,17 +397,17 @@ func usageErrorf(format string, a ...any) error {
 
 // report prints err (if it has anything to say) as "hazlua: ..." and
 // returns its exit status.
-func report(stderr io.Writer, err error) int {
+func report(stderr errWriter, err error) int {
 	if err == nil {
 		return ExitOK
 	}
 	var ue *usageError
 	if errors.As(err, &ue) {
-		fmt.Fprintf(stderr, "hazlua: %s\nRun 'hazlua --help' for usage.\n", ue.msg)
+		fmt.Fprintf(stderr, "%s %s\nRun 'hazlua --help' for usage.\n", stderr.name(), ue.msg)
 		return ExitUsage
 	}
 	if msg := err.Error(); msg != "" {
-		fmt.Fprintf(stderr, "hazlua: %s\n", msg)
+		fmt.Fprintf(stderr, "%s %s\n", stderr.name(), msg)
 	}
 	return ExitStatus(err)
 }

@@ -304,7 +304,7 @@ func TestReport(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var b strings.Builder
-			if code := report(&b, tt.err); code != tt.code || b.String() != tt.stderr {
+			if code := report(errWriter{Writer: &b}, tt.err); code != tt.code || b.String() != tt.stderr {
 				t.Errorf("report: %d, %q; want %d, %q", code, b.String(), tt.code, tt.stderr)
 			}
 		})
@@ -336,6 +336,44 @@ func TestParseSizeAndAge(t *testing.T) {
 	for n, want := range map[int64]string{0: "0 B", 1023: "1023 B", 1536: "1.5 KiB", 34 << 20: "34.0 MiB", 3 << 40: "3.0 TiB"} {
 		if got := formatSize(n); got != want {
 			t.Errorf("formatSize(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+// TestColorEnabled: --color, then NO_COLOR, FORCE_COLOR, CLICOLOR_FORCE,
+// CLICOLOR, then whether stderr is a terminal (here a file: not one).
+func TestColorEnabled(t *testing.T) {
+	f, err := os.CreateTemp(t.TempDir(), "stderr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	tests := []struct {
+		flag string
+		env  map[string]string
+		want bool
+	}{
+		{"auto", nil, false},
+		{"always", nil, true},
+		{"always", map[string]string{"NO_COLOR": "1"}, true},
+		{"never", map[string]string{"FORCE_COLOR": "1"}, false},
+		{"auto", map[string]string{"FORCE_COLOR": "1"}, true},
+		{"auto", map[string]string{"FORCE_COLOR": "3"}, true},
+		{"auto", map[string]string{"FORCE_COLOR": "0"}, false},
+		{"auto", map[string]string{"FORCE_COLOR": "false"}, false},
+		{"auto", map[string]string{"FORCE_COLOR": ""}, false},
+		{"auto", map[string]string{"NO_COLOR": "1", "FORCE_COLOR": "1"}, false},
+		{"auto", map[string]string{"NO_COLOR": "", "FORCE_COLOR": "1"}, true},
+		{"auto", map[string]string{"CLICOLOR_FORCE": "1"}, true},
+		{"auto", map[string]string{"CLICOLOR_FORCE": "0"}, false},
+		{"auto", map[string]string{"FORCE_COLOR": "0", "CLICOLOR_FORCE": "1"}, false},
+		{"auto", map[string]string{"CLICOLOR": "0", "CLICOLOR_FORCE": "1"}, true},
+		{"auto", map[string]string{"CLICOLOR": "1"}, false},
+	}
+	for _, tt := range tests {
+		got := colorEnabled(tt.flag, f, func(k string) string { return tt.env[k] })
+		if got != tt.want {
+			t.Errorf("--color=%s %v: %v, want %v", tt.flag, tt.env, got, tt.want)
 		}
 	}
 }

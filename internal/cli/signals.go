@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -77,7 +76,7 @@ func notifySignals() (sigs <-chan os.Signal, stop func()) {
 
 // supervise runs rt, stopping it on the signals that arrive on sigs (see
 // watch), reports its error on stderr and returns the exit status.
-func supervise(rt runnable, sigs <-chan os.Signal, stderr io.Writer, tm timing) int {
+func supervise(rt runnable, sigs <-chan os.Signal, stderr errWriter, tm timing) int {
 	forced := make(chan int, 1)
 	stop := watch(rt, sigs, forced, tm)
 	defer stop()

@@ -102,7 +102,7 @@ func startSupervise(f *fakeRun, tm timing) (chan<- os.Signal, <-chan int, *strin
 	sigs := make(chan os.Signal, 4)
 	code := make(chan int, 1)
 	var stderr strings.Builder
-	go func() { code <- supervise(f, sigs, &stderr, tm) }()
+	go func() { code <- supervise(f, sigs, errWriter{Writer: &stderr}, tm) }()
 	return sigs, code, &stderr
 }
 
@@ -226,7 +226,7 @@ func TestStopProtocol(t *testing.T) {
 			{&luaapi.Error{Kind: luaapi.KindLoad, Msg: "build.lua:1: syntax error near 'x'"}, 2, "hazlua: build.lua:1: syntax error near 'x'\n"},
 		} {
 			var stderr strings.Builder
-			got := supervise(doneRun{tt.err}, make(chan os.Signal), &stderr, defaultTiming)
+			got := supervise(doneRun{tt.err}, make(chan os.Signal), errWriter{Writer: &stderr}, defaultTiming)
 			if got != tt.code || stderr.String() != tt.stderr {
 				t.Errorf("supervise = %d, stderr %q; want %d, %q", got, stderr.String(), tt.code, tt.stderr)
 			}
