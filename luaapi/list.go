@@ -19,7 +19,11 @@ func (rt *Runtime) list() error {
 	case ListNames:
 		var b strings.Builder
 		for _, t := range tasks {
-			fmt.Fprintf(&b, "%s\t%s\n", t.Name, strings.Join(strings.Fields(t.Desc), " "))
+			if desc := strings.Join(strings.Fields(t.Desc), " "); desc != "" {
+				fmt.Fprintf(&b, "%s\t%s\n", t.Name, desc)
+			} else {
+				fmt.Fprintf(&b, "%s\n", t.Name)
+			}
 		}
 		rt.writeLine(rt.cfg.Stdout, b.String())
 		return nil

@@ -52,6 +52,8 @@ var argKinds = map[string]completion.Flag{
 	"directory":  {Arg: completion.ArgDir},
 	"cache-dir":  {Arg: completion.ArgDir},
 	"types":      {Arg: completion.ArgDir},
+	"report":     {Arg: completion.ArgFile},
+	"trace":      {Arg: completion.ArgFile},
 	"output":     {Arg: completion.ArgWord, Words: []string{"prefixed", "grouped", "raw"}},
 	"color":      {Arg: completion.ArgWord, Words: []string{"auto", "always", "never"}},
 	"completion": {Arg: completion.ArgWord, Words: completion.Shells},
