@@ -171,6 +171,11 @@ func (r *Recorder) WriteTo(w io.Writer) (int64, error) {
 	events := append([]Event(nil), r.events...)
 	events = append(events, layOut(slices.Clone(r.procs))...)
 	r.mu.Unlock()
+	if len(events) > 0 {
+		events = append(events,
+			Event{Name: "process_name", Ph: "M", PID: TasksPID, Args: map[string]any{"name": "tasks"}},
+			Event{Name: "process_name", Ph: "M", PID: JobsPID, Args: map[string]any{"name": "processes"}})
+	}
 	sort.SliceStable(events, func(i, j int) bool {
 		if (events[i].Ph == "M") != (events[j].Ph == "M") {
 			return events[i].Ph == "M"

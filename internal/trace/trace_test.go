@@ -31,7 +31,9 @@ func TestRecorder(t *testing.T) {
 	meta := 0
 	for _, e := range doc.TraceEvents {
 		if e.Ph == "M" {
-			meta++
+			if e.Name == "thread_name" {
+				meta++
+			}
 			continue
 		}
 		slices = append(slices, e.Name)
@@ -76,7 +78,9 @@ func TestProcessLanes(t *testing.T) {
 	names := map[int]string{}
 	for _, e := range doc.TraceEvents {
 		if e.Ph == "M" {
-			names[e.TID] = e.Args["name"].(string)
+			if e.Name == "thread_name" {
+				names[e.TID] = e.Args["name"].(string)
+			}
 			continue
 		}
 		track[e.Name] = e.TID
