@@ -21,6 +21,7 @@ import (
 	"github.com/yuin/gopher-lua/parse"
 
 	"github.com/hazlua/hazlua/internal/trace"
+	"github.com/hazlua/hazlua/internal/gitchanges"
 	"github.com/hazlua/hazlua/proc"
 	"github.com/hazlua/hazlua/runner"
 )
@@ -141,6 +142,12 @@ type Config struct {
 	// CacheDir is the cache's directory (--cache-dir,
 	// HAZLUA_CACHE_DIR); "" means .haz/cache under the project root.
 	CacheDir string
+	// ChangedSince (--changed-since REV), if set, runs only the tasks
+	// whose inputs match a file changed since the git revision REV, and
+	// their dependents (docs/api.md, "Changed since a git revision"). New
+	// asks git; outside a work tree or with an unknown REV it fails with
+	// KindUsage.
+	ChangedSince string
 	Quiet    bool
 	Color    bool
 	// Trace, if set, records the run's tasks and processes (--trace).
@@ -177,6 +184,7 @@ type Runtime struct {
 	logFn   *lua.LFunction
 
 	graph     *runner.Graph
+	changes   *gitchanges.Changes           // Config.ChangedSince's files, or nil
 	sources   map[string][]string           // the lines of loaded files, for task definitions (definition.go)
 	prefetch  chan prefetched               // the up-to-date state, loading while the script runs (taskrun.go)
 	targets   []string                      // the tasks the run was asked for (or "default")
@@ -233,6 +241,15 @@ func New(cfg Config) (*Runtime, error) {
 		graph: runner.NewGraph(), defErrors: map[string]bool{}}
 	if err := os.Chdir(rt.root); err != nil {
 		return nil, &Error{Kind: KindUsage, Msg: fmt.Sprintf("cannot change to the project root: %v", err)}
+	}
+	if cfg.ChangedSince != "" {
+		// Before the script, so a bad REV stops nothing half done; and
+		// before proc starts anything, as it runs git with os/exec.
+		c, err := gitchanges.Since(rt.root, cfg.ChangedSince)
+		if err != nil {
+			return nil, &Error{Kind: KindUsage, Msg: "--changed-since: " + err.Error(), Err: err}
+		}
+		rt.changes = c
 	}
 	rt.m = proc.NewManager(proc.Config{Grace: cfg.Grace, Jobs: cfg.Jobs, Stdin: cfg.Stdin})
 	rt.ctx, rt.cancel = context.WithCancelCause(context.Background())

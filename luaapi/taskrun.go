@@ -51,8 +51,9 @@ func (rt *Runtime) runTasks() error {
 			rt.warn(fmt.Sprintf("saving the up-to-date state: %v (the next run reruns what this one did)", err))
 		}
 	}()
+	sel := rt.selection(plan)
 	if rt.cfg.DryRun {
-		rt.printPlan(runner.Predict(plan, store))
+		rt.printPlan(runner.Predict(plan, store, sel))
 		return nil
 	}
 	mode, err := runner.ParseMode(rt.cfg.Output)
@@ -82,7 +83,7 @@ func (rt *Runtime) runTasks() error {
 		policy = runner.FailFast
 	}
 	rep := runner.Run(rt.ctx, plan, runner.Options{Jobs: rt.cfg.Jobs, Policy: policy, Output: out,
-		Store: store, Explain: rt.cfg.Explain || rt.cfg.Verbose, Trace: rt.cfg.Trace})
+		Store: store, Explain: rt.cfg.Explain || rt.cfg.Verbose, Trace: rt.cfg.Trace, Select: sel})
 	rt.report.Store(rep)
 	out.Summary(rep)
 	if !rep.Failed() {
@@ -118,6 +119,8 @@ func (rt *Runtime) printPlan(preds []runner.Prediction) {
 		t := p.Task
 		why := p.Action.String()
 		switch {
+		case p.NotSelected != "":
+			why = p.NotSelected
 		case t.Run == nil:
 			why = "aggregate (dependencies only)"
 		case p.Reason != "":
@@ -130,6 +133,19 @@ func (rt *Runtime) printPlan(preds []runner.Prediction) {
 		b.WriteString("\n")
 	}
 	rt.writeLine(rt.cfg.Stdout, b.String())
+}
+
+// selection returns the tasks of plan that --changed-since selects: those
+// whose inputs match a changed file, and their dependents; nil without
+// --changed-since.
+func (rt *Runtime) selection(plan *runner.Plan) *runner.Selection {
+	if rt.changes == nil {
+		return nil
+	}
+	return plan.Select(func(t *runner.Task) bool {
+		_, ok := rt.changes.Match(t.Inputs)
+		return ok
+	}, "unchanged since "+rt.changes.Rev)
 }
 
 // warn writes "hazlua: warning: msg" on stderr: for what does not stop

@@ -25,10 +25,10 @@ const maxNotRunListed = 20
 //	hazlua: task link not run (dependency compile failed)
 //	hazlua: 3 succeeded, 1 failed, 1 not run in 1.23s
 //
-// It writes nothing when the Output is quiet or no task with a body was
-// run, restored or found up to date.
+// It writes nothing when the Output is quiet or no task was run,
+// restored, found up to date or left out by a Selection.
 func (o *Output) Summary(r *Report) {
-	if o == nil || o.quiet || r == nil || r.Ran()+r.Count(UpToDate)+r.Count(Cached) == 0 {
+	if o == nil || o.quiet || r == nil || r.Ran()+r.Count(UpToDate)+r.Count(Cached)+r.Count(NotSelected) == 0 {
 		return
 	}
 	b := appendSummary(nil, r, o.mode != Raw, o.linePrefix())
@@ -44,7 +44,7 @@ func appendSummary(b []byte, r *Report, tails bool, prefix string) []byte {
 	for i := range r.Outcomes {
 		oc := &r.Outcomes[i]
 		switch oc.Status {
-		case Succeeded, UpToDate, Cached:
+		case Succeeded, UpToDate, Cached, NotSelected:
 			continue
 		case NotRun:
 			if listed == maxNotRunListed {
@@ -62,7 +62,7 @@ func appendSummary(b []byte, r *Report, tails bool, prefix string) []byte {
 	}
 	buf.WriteString(prefix)
 	fmt.Fprintf(buf, "%d succeeded", r.Count(Succeeded))
-	for _, s := range []Status{Cached, UpToDate, Failed, TimedOut, Interrupted, Cancelled, NotRun} {
+	for _, s := range []Status{Cached, UpToDate, NotSelected, Failed, TimedOut, Interrupted, Cancelled, NotRun} {
 		if n := r.Count(s); n > 0 {
 			fmt.Fprintf(buf, ", %d %s", n, s)
 		}

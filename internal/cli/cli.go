@@ -110,29 +110,30 @@ func Main(args []string, stdin, stdout, stderr *os.File) int {
 		tr = trace.New(started)
 	}
 	rt, err := luaapi.New(luaapi.Config{
-		Script:     script,
-		Name:       "hazlua",
-		Args:       opts.scriptArgs,
-		Tasks:      tasks,
-		Jobs:       opts.jobs,
-		KeepGoing:  opts.keepGoing,
-		FailFast:   opts.failFast,
-		List:       opts.list || opts.completeTasks,
-		ListFormat: listFormat,
-		Graph:      opts.graph,
-		DryRun:     opts.dryRun,
-		Output:     opts.output,
-		Grace:      opts.grace,
-		Verbose:    opts.verbose,
-		Explain:    opts.explain,
-		NoCache:    opts.noCache,
-		CacheDir:   opts.cacheDir,
-		Quiet:      opts.quiet,
-		Color:      colorOn,
-		Trace:      tr,
-		Stdin:      stdin,
-		Stdout:     stdout,
-		Stderr:     stderr,
+		Script:       script,
+		Name:         "hazlua",
+		Args:         opts.scriptArgs,
+		Tasks:        tasks,
+		Jobs:         opts.jobs,
+		KeepGoing:    opts.keepGoing,
+		FailFast:     opts.failFast,
+		List:         opts.list || opts.completeTasks,
+		ListFormat:   listFormat,
+		Graph:        opts.graph,
+		DryRun:       opts.dryRun,
+		Output:       opts.output,
+		Grace:        opts.grace,
+		Verbose:      opts.verbose,
+		Explain:      opts.explain,
+		NoCache:      opts.noCache,
+		CacheDir:     opts.cacheDir,
+		ChangedSince: opts.changedSince,
+		Quiet:        opts.quiet,
+		Color:        colorOn,
+		Trace:        tr,
+		Stdin:        stdin,
+		Stdout:       stdout,
+		Stderr:       stderr,
 	})
 	if err != nil {
 		return report(stderr, err)
@@ -223,6 +224,7 @@ type options struct {
 	completeTasks       bool     // --complete-tasks: list the tasks for a completion script
 	cacheDir            string   // --cache-dir (or HAZLUA_CACHE_DIR, made absolute by Main)
 	cacheOp             *cacheOp // a cache maintenance flag: Main does it instead of a run
+	changedSince        string   // --changed-since REV
 
 	positional []string // SCRIPT and TASKs, before "--"
 	scriptArgs []string // after "--"
@@ -254,6 +256,9 @@ func parseArgsWith(args []string, useFlagSet bool) (*options, error) {
 			return &o, nil
 		}
 		rest, at = fs.Args(), fs.ArgsLenAtDash()
+		if fs.Changed("changed-since") && o.changedSince == "" {
+			return nil, usageErrorf("--changed-since needs a git revision, not an empty string")
+		}
 	} else {
 		// Nothing for a FlagSet to parse: every default stands and every
 		// argument is positional, as pflag would have it, without the
@@ -334,6 +339,7 @@ func newFlagSet(o *options, help *bool, grace *string, op *cacheOp) *pflag.FlagS
 	fs.StringVar(&op.maxSize, "cache-max-size", op.maxSize, "with --cache-prune: keep at most `SIZE` (500M, 2G)")
 	fs.StringVar(&op.maxAge, "cache-max-age", op.maxAge, "with --cache-prune: remove entries unused for `AGE` (30d, 72h)")
 	fs.BoolVar(&op.clear, "cache-clear", op.clear, "remove everything from the cache, and exit")
+	fs.StringVar(&o.changedSince, "changed-since", o.changedSince, "run only the tasks whose inputs changed since the git revision `REV` (git diff, untracked files), and their dependents")
 	fs.BoolVar(&o.json, "json", o.json, "with -l: list the tasks as JSON (docs/formats.md)")
 	fs.BoolVar(&o.graph, "graph", o.graph, "print the tasks a run would start as a Graphviz DOT graph; run none")
 	fs.StringVar(&o.report, "report", o.report, "after the run, write a JSON report of each task's outcome to `FILE` (docs/formats.md)")
