@@ -20,8 +20,8 @@ import (
 	lua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/parse"
 
-	"github.com/hazlua/hazlua/internal/trace"
 	"github.com/hazlua/hazlua/internal/gitchanges"
+	"github.com/hazlua/hazlua/internal/trace"
 	"github.com/hazlua/hazlua/proc"
 	"github.com/hazlua/hazlua/runner"
 )
@@ -148,8 +148,8 @@ type Config struct {
 	// asks git; outside a work tree or with an unknown REV it fails with
 	// KindUsage.
 	ChangedSince string
-	Quiet    bool
-	Color    bool
+	Quiet        bool
+	Color        bool
 	// Trace, if set, records the run's tasks and processes (--trace).
 	Trace *trace.Recorder
 
