@@ -183,16 +183,17 @@ type Runtime struct {
 	idle    []*lua.LState // finished Lua threads, for reuse (under the Lua lock)
 	logFn   *lua.LFunction
 
-	graph     *runner.Graph
-	changes   *gitchanges.Changes           // Config.ChangedSince's files, or nil
-	sources   map[string][]string           // the lines of loaded files, for task definitions (definition.go)
-	prefetch  chan prefetched               // the up-to-date state, loading while the script runs (taskrun.go)
-	targets   []string                      // the tasks the run was asked for (or "default")
-	report    atomic.Pointer[runner.Report] // the tasks' outcomes, once they ran
-	traced    sync.WaitGroup                // groups whose processes are yet to be traced (Config.Trace)
-	defErrors map[string]bool               // messages of definition errors (KindDefinition)
-	stopped   atomic.Pointer[stopError]     // the first Stop or os.exit
-	loading   atomic.Bool                   // the script is being parsed: no Lua runs, no process exists
+	graph         *runner.Graph
+	changes       *gitchanges.Changes           // Config.ChangedSince's files, or nil
+	jobserverWarn sync.Once                     // the jobserver could not be made: said once
+	sources       map[string][]string           // the lines of loaded files, for task definitions (definition.go)
+	prefetch      chan prefetched               // the up-to-date state, loading while the script runs (taskrun.go)
+	targets       []string                      // the tasks the run was asked for (or "default")
+	report        atomic.Pointer[runner.Report] // the tasks' outcomes, once they ran
+	traced        sync.WaitGroup                // groups whose processes are yet to be traced (Config.Trace)
+	defErrors     map[string]bool               // messages of definition errors (KindDefinition)
+	stopped       atomic.Pointer[stopError]     // the first Stop or os.exit
+	loading       atomic.Bool                   // the script is being parsed: no Lua runs, no process exists
 
 	outMu sync.Mutex     // guards out, and Notify's writes to stderr before it is set
 	out   *runner.Output // the task run's output, once the tasks start
