@@ -17,8 +17,8 @@ type Slots struct {
 	n int // the cap; 0: none
 
 	mu      sync.Mutex
-	free    []int     // numbers of the slots hazlua does not hold
-	waiters []*waiter // Acquire calls waiting, first come first served
+	free    []int      // numbers of the slots hazlua does not hold
+	waiters []*waiter  // Acquire calls waiting, first come first served
 	js      *jobserver // nil until a client asks (and after Manager.Shutdown)
 	jsErr   error      // why the jobserver could not be made
 }
