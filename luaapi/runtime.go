@@ -243,16 +243,16 @@ func New(cfg Config) (*Runtime, error) {
 	if err := os.Chdir(rt.root); err != nil {
 		return nil, &Error{Kind: KindUsage, Msg: fmt.Sprintf("cannot change to the project root: %v", err)}
 	}
+	rt.m = proc.NewManager(proc.Config{Grace: cfg.Grace, Jobs: cfg.Jobs, Stdin: cfg.Stdin})
 	if cfg.ChangedSince != "" {
-		// Before the script, so a bad REV stops nothing half done; and
-		// before proc starts anything, as it runs git with os/exec.
-		c, err := gitchanges.Since(rt.root, cfg.ChangedSince)
+		// Before the script, so a bad REV stops nothing half done.
+		c, err := gitchanges.Since(rt.root, cfg.ChangedSince, rt.runGit)
 		if err != nil {
+			rt.m.Shutdown()
 			return nil, &Error{Kind: KindUsage, Msg: "--changed-since: " + err.Error(), Err: err}
 		}
 		rt.changes = c
 	}
-	rt.m = proc.NewManager(proc.Config{Grace: cfg.Grace, Jobs: cfg.Jobs, Stdin: cfg.Stdin})
 	rt.ctx, rt.cancel = context.WithCancelCause(context.Background())
 	rt.top = &thread{stdout: cfg.Stdout, stderr: cfg.Stderr, outMu: new(sync.Mutex)}
 	rt.L = lua.NewState(lua.Options{

@@ -1,6 +1,7 @@
 package luaapi
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -9,8 +10,10 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/hazlua/hazlua/internal/gitchanges"
 	"github.com/hazlua/hazlua/internal/report"
 	"github.com/hazlua/hazlua/internal/uptodate"
+	"github.com/hazlua/hazlua/proc"
 	"github.com/hazlua/hazlua/runner"
 )
 
@@ -204,4 +207,28 @@ func (rt *Runtime) storeConfig(warn func(string)) uptodate.Config {
 		NoCache:  rt.cfg.NoCache,
 		Warn:     warn,
 	}
+}
+
+// runGit runs git for --changed-since (a gitchanges.Runner) through proc,
+// whose reaper would take the exit status of a child started otherwise.
+func (rt *Runtime) runGit(dir string, args []string) (stdout, stderr []byte, err error) {
+	env := append(os.Environ(), gitchanges.Env...)
+	path, err := proc.LookPath("git", proc.Getenv(env, "PATH"), "")
+	if err != nil {
+		return nil, nil, err
+	}
+	spec := &proc.Spec{Path: path, Args: append([]string{"git"}, args...), Env: env, Dir: dir,
+		Stdout: proc.Output{Kind: proc.OutCapture}, Stderr: proc.Output{Kind: proc.OutCapture}}
+	g, err := rt.m.Start(context.Background(), proc.Options{Awaited: true}, spec)
+	if err != nil {
+		return nil, nil, err
+	}
+	<-g.Done()
+	p := g.Procs[0]
+	stdout, _ = p.StdoutCapture().Bytes()
+	stderr, _ = p.StderrCapture().Bytes()
+	if r := p.Result(); !r.OK() {
+		return stdout, stderr, fmt.Errorf("git %s", r)
+	}
+	return stdout, stderr, nil
 }

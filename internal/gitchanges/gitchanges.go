@@ -43,12 +43,26 @@ func (e *Error) Error() string { return e.Msg }
 // resolved): what `git diff --name-only --no-renames REV` reports (the
 // index and the working tree against rev; a rename is its old and its new
 // path, a deletion is the deleted path), plus the untracked files that
-// are not ignored (`git ls-files --others --exclude-standard`). It runs
-// git through os/exec, so it must be called before proc starts anything:
-// proc's orphan reaper would reap git. Errors
+// are not ignored (`git ls-files --others --exclude-standard`). run runs
+// git; nil means os/exec, which a program whose children proc reaps must
+// not use (hazlua passes one that starts git through proc). Errors
 // are *Error (git missing, root not in a work tree, rev unknown) or the
 // failure of a git command, with its stderr.
-func Since(root, rev string) (*Changes, error) {
+func Since(root, rev string, run Runner) (*Changes, error) {
+	if run == nil {
+		run = execGit
+	}
+	git := func(dir string, args ...string) ([]byte, error) {
+		out, stderr, err := run(dir, args)
+		if err != nil {
+			msg := strings.TrimSpace(string(stderr))
+			if msg == "" {
+				msg = err.Error()
+			}
+			return nil, errors.New("git " + strings.Join(args, " ") + ": " + msg)
+		}
+		return out, nil
+	}
 	if _, err := exec.LookPath("git"); err != nil {
 		return nil, &Error{Msg: "git is not installed (not found in PATH)"}
 	}
@@ -133,24 +147,24 @@ func matchOrParent(pattern, name string) bool {
 	}
 }
 
-// git runs git with args in dir and returns its stdout, or an error with
-// its stderr.
-func git(dir string, args ...string) ([]byte, error) {
+// Runner runs git with args (without "git") in dir, with the environment
+// Env, and returns its stdout and stderr; err is not nil when git could
+// not start or did not exit 0.
+type Runner func(dir string, args []string) (stdout, stderr []byte, err error)
+
+// Env is what git's environment gains: no pager, no index refresh
+// written back (optional locks), messages in English.
+var Env = []string{"GIT_PAGER=cat", "GIT_OPTIONAL_LOCKS=0", "LC_ALL=C"}
+
+// execGit is the Runner of os/exec.
+func execGit(dir string, args []string) ([]byte, []byte, error) {
 	cmd := exec.Command("git", args...)
 	cmd.Dir = dir
-	// No pager, no index refresh written back, messages in English.
-	cmd.Env = append(os.Environ(), "GIT_PAGER=cat", "GIT_OPTIONAL_LOCKS=0", "LC_ALL=C")
+	cmd.Env = append(os.Environ(), Env...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
-	if err != nil {
-		msg := strings.TrimSpace(stderr.String())
-		if msg == "" {
-			msg = err.Error()
-		}
-		return nil, errors.New("git " + strings.Join(args, " ") + ": " + msg)
-	}
-	return out, nil
+	return out, stderr.Bytes(), err
 }
 
 // firstLine returns the text of err after its "git ARGS: " prefix, up to

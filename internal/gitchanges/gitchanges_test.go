@@ -73,7 +73,7 @@ func (r *repo) commitAll(msg string) {
 
 func (r *repo) since(root, rev string) []string {
 	r.t.Helper()
-	c, err := Since(root, rev)
+	c, err := Since(root, rev, nil)
 	if err != nil {
 		r.t.Fatalf("Since(%s, %s): %v", root, rev, err)
 	}
@@ -125,7 +125,7 @@ func TestSince(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("from src/:\n got %q\nwant %q", got, want)
 	}
-	c, _ := Since(sub, "main")
+	c, _ := Since(sub, "main", nil)
 	for _, m := range []struct {
 		patterns []string
 		want     string
@@ -160,7 +160,7 @@ func TestSinceErrors(t *testing.T) {
 		{r.dir, "--output=x", `"--output=x" is not a revision`},
 		{filepath.Join(r.dir, ".git"), "main", "is not in a git work tree"},
 	} {
-		_, err := Since(c.root, c.rev)
+		_, err := Since(c.root, c.rev, nil)
 		var e *Error
 		if !errors.As(err, &e) || !strings.Contains(e.Msg, c.want) {
 			t.Errorf("Since(%s, %s) = %v, want an *Error with %q", c.root, c.rev, err, c.want)
