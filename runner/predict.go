@@ -43,6 +43,9 @@ func Predict(p *Plan, store *uptodate.Store, sel *Selection) []Prediction {
 		pr.Task = t
 		if !sel.has(int32(i)) {
 			pr.NotSelected = sel.Cause()
+			if store != nil && len(t.Outputs) > 0 && sel.feedsSelected(int32(i)) {
+				outputs[i] = store.OutputsNow(t.Outputs)
+			}
 			continue
 		}
 		if !p.body[i] {

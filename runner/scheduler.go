@@ -320,6 +320,13 @@ func (s *runState) leaveOut(i int32) {
 	s.state[i] = stDone
 	s.out[i].Status = NotSelected
 	s.out[i].Cause = s.opt.Select.Cause()
+	if t := s.p.tasks[i]; s.opt.Store != nil && len(t.Outputs) > 0 && s.opt.Select.feedsSelected(i) {
+		// A selected dependent's fingerprint sees them as they are.
+		if s.outputs == nil {
+			s.outputs = make([][]fingerprint.File, len(s.p.tasks))
+		}
+		s.outputs[i] = s.opt.Store.OutputsNow(t.Outputs)
+	}
 	if s.opt.Explain && s.p.body[i] {
 		s.opt.Output.explainCause(s.p.tasks[i].Name, s.out[i].Cause)
 	}

@@ -6,6 +6,7 @@ package runner
 type Selection struct {
 	plan  *Plan
 	in    []bool // by plan index
+	feeds []bool // left out, with a body, and a selected task depends on it
 	cause string
 }
 
@@ -14,7 +15,8 @@ type Selection struct {
 // through other tasks or aggregates). The others' outcome cause is
 // "not selected (why)". pick is called once per task, in plan order.
 func (p *Plan) Select(pick func(*Task) bool, why string) *Selection {
-	s := &Selection{plan: p, in: make([]bool, len(p.tasks)), cause: "not selected (" + why + ")"}
+	s := &Selection{plan: p, in: make([]bool, len(p.tasks)), feeds: make([]bool, len(p.tasks)),
+		cause: "not selected (" + why + ")"}
 	for i, t := range p.tasks { // plan order: dependencies first
 		if pick(t) {
 			s.in[i] = true
@@ -27,8 +29,17 @@ func (p *Plan) Select(pick func(*Task) bool, why string) *Selection {
 			}
 		}
 	}
+	for i := range p.tasks {
+		if s.in[i] {
+			p.eachBodyDep(int32(i), func(d int32) { s.feeds[d] = !s.in[d] })
+		}
+	}
 	return s
 }
+
+// feedsSelected reports whether plan node i is left out and a selected
+// task depends on its outputs: they are then taken as they are now.
+func (s *Selection) feedsSelected(i int32) bool { return s != nil && s.feeds[i] }
 
 // Selected reports whether the task named name is selected: true for a
 // nil Selection, false for a task not in the plan.

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/hazlua/hazlua/internal/uptodate"
 )
 
 // TestSelect runs a plan under a Selection (--changed-since): exactly the
@@ -81,5 +83,39 @@ func TestSelect(t *testing.T) {
 	Run(context.Background(), mustPlan(t, g, "docs"), Options{Select: none})
 	if !slices.Equal(ran, []string{"docs"}) {
 		t.Errorf("with another plan's selection: ran %v, want [docs]", ran)
+	}
+}
+
+// TestSelectSeesOutputsLeftOut: a selected task's fingerprint sees the
+// outputs of a dependency left out as they are on disk, so after a full
+// build it is up to date (in the run and in Predict), not rerun for a
+// dependency output that seems gone.
+func TestSelectSeesOutputsLeftOut(t *testing.T) {
+	x := newIncr(t)
+	x.write("gen.txt", "v1")
+	x.write("a.c", "a1")
+	g := newGraph(t,
+		x.task("gen", []string{"gen.txt"}, []string{"out/gen.h"}),
+		x.task("a", []string{"a.c"}, []string{"out/a.o"}, "gen"),
+	)
+	x.run(Prefixed, g, "a")
+	p := mustPlan(t, g, "a")
+	onlyA := func(tk *Task) bool { return tk.Name == "a" }
+
+	store := uptodate.Open(uptodate.Config{Dir: ".haz"})
+	for _, pr := range Predict(p, store, p.Select(onlyA, "unchanged since main")) {
+		if pr.Task.Name == "a" && pr.Action != uptodate.UpToDate {
+			t.Errorf("Predict: a %s (%s), want up to date", pr.Action, pr.Reason)
+		}
+	}
+	r := Run(context.Background(), p, Options{Store: store, Select: p.Select(onlyA, "unchanged since main")})
+	if err := store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if oc := r.Outcome("a"); oc.Status != UpToDate {
+		t.Errorf("a: %s (%s), want up to date", oc.Status, oc.Reason)
+	}
+	if oc := r.Outcome("gen"); oc.Status != NotSelected {
+		t.Errorf("gen: %s, want not selected", oc.Status)
 	}
 }
