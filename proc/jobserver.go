@@ -268,15 +268,26 @@ func (s *Slots) clientStart() *jobserver {
 func (js *jobserver) clientEnd() {
 	s := js.s
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	js.clients--
-	if js.clients > 0 {
+	last := js.clients == 0
+	if last && js.closed {
+		// Closed while this client started: its ends are released now,
+		// not under the mutex (see release).
+		s.mu.Unlock()
+		js.release()
 		return
 	}
-	if js.closed {
-		js.release() // closed while this client started
-		return
+	if last {
+		js.restoreLocked()
 	}
+	s.mu.Unlock()
+}
+
+// restoreLocked makes the FIFO hold one token per free slot, once no
+// client is alive: tokens that dead clients took with them are written
+// back, and extra ones read out. Called with Slots.mu held.
+func (js *jobserver) restoreLocked() {
+	s := js.s
 	held, err := unix.IoctlGetInt(js.fd, unix.TIOCINQ) // FIONREAD
 	if err != nil {
 		return
@@ -318,16 +329,19 @@ func (s *Slots) closeJobserver() {
 		w.ch <- s.popFree()
 	}
 	close(js.kick)
-	if js.clients == 0 {
+	idle := js.clients == 0
+	s.mu.Unlock()
+	if idle {
 		// Else a Start that raced with the close still forks with the
 		// children's ends: its clientEnd releases them.
 		js.release()
 	}
-	s.mu.Unlock()
 }
 
-// release closes the FIFO's ends and removes it. Called once, with
-// Slots.mu held, once the jobserver is closed and no client is alive.
+// release closes the FIFO's ends and removes it. Called once, without
+// Slots.mu (closing the poller's file waits for the dispatcher's read,
+// which may wait for the mutex), once the jobserver is closed and no
+// client is alive.
 func (js *jobserver) release() {
 	js.closeFiles()
 	os.RemoveAll(js.dir)

@@ -5,6 +5,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -189,5 +190,58 @@ func waitWaiters(t *testing.T, s *Slots, n int) {
 		if time.Since(start) > 20*time.Second {
 			t.Fatalf("%d Acquire calls wait, want %d", k, n)
 		}
+	}
+}
+
+// TestJobserverSlotsUnderContention: with the jobserver on, many
+// goroutines acquiring (some giving up at once) and releasing never hold
+// more than the cap, never share a number, and leave every slot free.
+func TestJobserverSlotsUnderContention(t *testing.T) {
+	m := jobserverManager(t, 3)
+	if _, err := m.JobserverFlags(JobserverPipe); err != nil {
+		t.Fatal(err)
+	}
+	s := m.Slots()
+	var mu sync.Mutex
+	held := map[int]bool{}
+	var wg sync.WaitGroup
+	for g := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 300 {
+				ctx, cancel := context.WithCancel(context.Background())
+				if (g+i)%5 == 0 {
+					cancel()
+				}
+				n, err := s.Acquire(ctx)
+				cancel()
+				if err != nil {
+					continue
+				}
+				mu.Lock()
+				if held[n] || len(held) >= 3 {
+					t.Errorf("slot %d taken while %v are held", n, held)
+				}
+				held[n] = true
+				mu.Unlock()
+				mu.Lock()
+				delete(held, n)
+				mu.Unlock()
+				s.Release(n)
+			}
+		}()
+	}
+	wg.Wait()
+	for i := range 3 {
+		if _, ok := tryAcquire(s); !ok {
+			t.Fatalf("slot %d of 3 is missing", i+1)
+		}
+	}
+	if _, ok := tryAcquire(s); ok {
+		t.Fatal("a fourth slot")
+	}
+	if lost, dropped := s.jobserverStats(); lost != 0 || dropped != 0 {
+		t.Errorf("%d restored, %d dropped; want none", lost, dropped)
 	}
 }
