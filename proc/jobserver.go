@@ -1,6 +1,7 @@
 package proc
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -322,6 +323,7 @@ func (s *Slots) closeJobserver() {
 	}
 	js.closed = true
 	s.js = nil
+	s.jsErr = errors.New("proc: jobserver: the run has ended") // no new FIFO after the shutdown
 	// Waiters were served from the FIFO: now from the free list.
 	for len(s.waiters) > 0 && len(s.free) > 0 {
 		w := s.waiters[0]
