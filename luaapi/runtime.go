@@ -142,19 +142,20 @@ type Config struct {
 	// CacheDir is the cache's directory (--cache-dir,
 	// HAZLUA_CACHE_DIR); "" means .haz/cache under the project root.
 	CacheDir string
+	Quiet    bool
+	Color    bool
+	// Trace, if set, records the run's tasks and processes (--trace).
+	Trace *trace.Recorder
+
+	Stdin          *os.File // nil means os.Stdin
+	Stdout, Stderr *os.File // nil means os.Stdout, os.Stderr
+
 	// ChangedSince (--changed-since REV), if set, runs only the tasks
 	// whose inputs match a file changed since the git revision REV, and
 	// their dependents (docs/api.md, "Changed since a git revision"). New
 	// asks git; outside a work tree or with an unknown REV it fails with
 	// KindUsage.
 	ChangedSince string
-	Quiet        bool
-	Color        bool
-	// Trace, if set, records the run's tasks and processes (--trace).
-	Trace *trace.Recorder
-
-	Stdin          *os.File // nil means os.Stdin
-	Stdout, Stderr *os.File // nil means os.Stdout, os.Stderr
 }
 
 // The formats of Config.ListFormat.
@@ -183,17 +184,18 @@ type Runtime struct {
 	idle    []*lua.LState // finished Lua threads, for reuse (under the Lua lock)
 	logFn   *lua.LFunction
 
-	graph         *runner.Graph
-	changes       *gitchanges.Changes           // Config.ChangedSince's files, or nil
-	jobserverWarn sync.Once                     // the jobserver could not be made: said once
-	sources       map[string][]string           // the lines of loaded files, for task definitions (definition.go)
-	prefetch      chan prefetched               // the up-to-date state, loading while the script runs (taskrun.go)
-	targets       []string                      // the tasks the run was asked for (or "default")
-	report        atomic.Pointer[runner.Report] // the tasks' outcomes, once they ran
-	traced        sync.WaitGroup                // groups whose processes are yet to be traced (Config.Trace)
-	defErrors     map[string]bool               // messages of definition errors (KindDefinition)
-	stopped       atomic.Pointer[stopError]     // the first Stop or os.exit
-	loading       atomic.Bool                   // the script is being parsed: no Lua runs, no process exists
+	graph     *runner.Graph
+	sources   map[string][]string           // the lines of loaded files, for task definitions (definition.go)
+	prefetch  chan prefetched               // the up-to-date state, loading while the script runs (taskrun.go)
+	targets   []string                      // the tasks the run was asked for (or "default")
+	report    atomic.Pointer[runner.Report] // the tasks' outcomes, once they ran
+	traced    sync.WaitGroup                // groups whose processes are yet to be traced (Config.Trace)
+	defErrors map[string]bool               // messages of definition errors (KindDefinition)
+	stopped   atomic.Pointer[stopError]     // the first Stop or os.exit
+	loading   atomic.Bool                   // the script is being parsed: no Lua runs, no process exists
+
+	changes       *gitchanges.Changes // Config.ChangedSince's files, or nil
+	jobserverWarn sync.Once           // the jobserver could not be made: said once
 
 	outMu sync.Mutex     // guards out, and Notify's writes to stderr before it is set
 	out   *runner.Output // the task run's output, once the tasks start
