@@ -6,7 +6,8 @@
 //
 // # Proving that nothing survives
 //
-// hazlua gives its children only fds 0, 1 and 2, and what those are
+// hazlua gives its children only fds 0, 1 and 2 (and a jobserver client,
+// such as make, 3 and 4), and what those are
 // depends on the spawn options, so the tests do not rely on them. Instead
 // each test makes a FIFO (holders) and passes its path to hazlua in the
 // environment as HAZ_FIFO. Every shell that the script starts and that must

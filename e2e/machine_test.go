@@ -216,7 +216,7 @@ func readReport(t *testing.T, path string) runReport {
 	for _, n := range r.Totals {
 		sum += n
 	}
-	if len(r.Totals) != 8 || sum != len(r.Tasks) {
+	if len(r.Totals) != 9 || sum != len(r.Tasks) {
 		t.Errorf("totals %v for %d tasks", r.Totals, len(r.Tasks))
 	}
 	return r

@@ -94,6 +94,8 @@ var spawnOptions = &Options{
 		{Name: "timeout", Type: durationT, Doc: "a duration from the start; then the group gets SIGTERM, and SIGKILL after the grace period"},
 		{Name: "grace", Type: durationT, Doc: "the time between SIGTERM and SIGKILL (default: --grace, 5s)"},
 		{Name: "job", Type: booleanT, Default: "true", Doc: "false: take no job slot (servers, helpers)"},
+		{Name: "jobserver", Type: custom(`boolean|"pipe"|"fifo"`),
+			Doc: `share -j with a nested make, ninja or cargo through the GNU make jobserver (MAKEFLAGS): true (the fifo form for ninja, the pipe form otherwise), "pipe" (fds 3 and 4), "fifo", or false (default: true when the program's base name is make, gmake, ninja or cargo, else false)`},
 		{Name: "name", Type: textT, Doc: "the label in tostring(p), results and errors (default: the program's base name)"},
 	},
 }

@@ -20,6 +20,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/parse"
 
+	"github.com/hazlua/hazlua/internal/gitchanges"
 	"github.com/hazlua/hazlua/internal/trace"
 	"github.com/hazlua/hazlua/proc"
 	"github.com/hazlua/hazlua/runner"
@@ -148,6 +149,13 @@ type Config struct {
 
 	Stdin          *os.File // nil means os.Stdin
 	Stdout, Stderr *os.File // nil means os.Stdout, os.Stderr
+
+	// ChangedSince (--changed-since REV), if set, runs only the tasks
+	// whose inputs match a file changed since the git revision REV, and
+	// their dependents (docs/api.md, "Changed since a git revision"). New
+	// asks git; outside a work tree or with an unknown REV it fails with
+	// KindUsage.
+	ChangedSince string
 }
 
 // The formats of Config.ListFormat.
@@ -185,6 +193,9 @@ type Runtime struct {
 	defErrors map[string]bool               // messages of definition errors (KindDefinition)
 	stopped   atomic.Pointer[stopError]     // the first Stop or os.exit
 	loading   atomic.Bool                   // the script is being parsed: no Lua runs, no process exists
+
+	changes       *gitchanges.Changes // Config.ChangedSince's files, or nil
+	jobserverWarn sync.Once           // the jobserver could not be made: said once
 
 	outMu sync.Mutex     // guards out, and Notify's writes to stderr before it is set
 	out   *runner.Output // the task run's output, once the tasks start
@@ -235,6 +246,15 @@ func New(cfg Config) (*Runtime, error) {
 		return nil, &Error{Kind: KindUsage, Msg: fmt.Sprintf("cannot change to the project root: %v", err)}
 	}
 	rt.m = proc.NewManager(proc.Config{Grace: cfg.Grace, Jobs: cfg.Jobs, Stdin: cfg.Stdin})
+	if cfg.ChangedSince != "" {
+		// Before the script, so a bad REV stops nothing half done.
+		c, err := gitchanges.Since(rt.root, cfg.ChangedSince, rt.runGit)
+		if err != nil {
+			rt.m.Shutdown()
+			return nil, &Error{Kind: KindUsage, Msg: "--changed-since: " + err.Error(), Err: err}
+		}
+		rt.changes = c
+	}
 	rt.ctx, rt.cancel = context.WithCancelCause(context.Background())
 	rt.top = &thread{stdout: cfg.Stdout, stderr: cfg.Stderr, outMu: new(sync.Mutex)}
 	rt.L = lua.NewState(lua.Options{

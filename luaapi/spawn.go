@@ -114,6 +114,7 @@ func (rt *Runtime) parseStage(at *site, opts bound) *stage {
 		name = filepath.Base(program)
 	}
 	st.spec.Name = name
+	st.spec.Jobserver = parseJobserver(at, opts.value("jobserver"), program)
 	st.timeout = opts.duration("timeout")
 	st.grace = opts.duration("grace")
 	rt.parseStdin(at, opts, st)
@@ -136,6 +137,43 @@ func (rt *Runtime) parseStage(at *site, opts bound) *stage {
 	st.spec.Env = env
 	st.spec.Dir = cwd
 	return st
+}
+
+// jobserverDefault lists the programs (base names) that are jobserver
+// clients unless the spawn says jobserver = false, and the form each
+// reads: ninja 1.13 reads only the fifo form; make (every version since
+// 4.2, 4.4 too) and cargo read the pipe form.
+var jobserverDefault = map[string]proc.JobserverMode{
+	"make": proc.JobserverPipe, "gmake": proc.JobserverPipe, "cargo": proc.JobserverPipe,
+	"ninja": proc.JobserverFifo,
+}
+
+// parseJobserver reads a spawn's jobserver key (v) for program.
+func parseJobserver(at *site, v lua.LValue, program string) proc.JobserverMode {
+	form, known := jobserverDefault[filepath.Base(program)]
+	switch v {
+	case lua.LNil:
+		if !known {
+			return proc.JobserverOff
+		}
+		return form
+	case lua.LTrue:
+		if form == proc.JobserverFifo {
+			return form
+		}
+		return proc.JobserverPipe
+	case lua.LFalse:
+		return proc.JobserverOff
+	case lua.LString("pipe"):
+		return proc.JobserverPipe
+	case lua.LString("fifo"):
+		return proc.JobserverFifo
+	}
+	if s, ok := v.(lua.LString); ok {
+		at.raise("jobserver %q is not one of true, false, \"pipe\" or \"fifo\"", string(s))
+	}
+	at.raise("jobserver must be a boolean, \"pipe\" or \"fifo\", not a %s", typeName(v))
+	return proc.JobserverOff
 }
 
 // mergeEnv applies a spawn's env table to env (proc.MergeEnv), and returns
@@ -306,6 +344,12 @@ func (rt *Runtime) start(L *lua.LState, fname string, stages []*stage) *process 
 		}
 		opt.JoinJob = sp.g
 	}
+	for _, st := range stages {
+		if st.spec.Jobserver != proc.JobserverOff {
+			rt.checkJobserver()
+			break
+		}
+	}
 	if rt.cfg.Verbose {
 		rt.echo(stages)
 	}
@@ -372,9 +416,22 @@ func (rt *Runtime) echo(stages []*stage) {
 		if len(st.envShown) > 0 {
 			fmt.Fprintf(&b, " (env %s)", strings.Join(st.envShown, " "))
 		}
+		if flags, _ := rt.m.JobserverFlags(st.spec.Jobserver); flags != "" {
+			fmt.Fprintf(&b, " (jobserver %s)", flags)
+		}
 	}
 	b.WriteByte('\n')
 	rt.writeLine(rt.cfg.Stderr, b.String())
+}
+
+// checkJobserver makes the jobserver for a client about to start, and
+// warns once if it cannot be made: the client then runs without one.
+func (rt *Runtime) checkJobserver() {
+	if _, err := rt.m.JobserverFlags(proc.JobserverPipe); err != nil {
+		rt.jobserverWarn.Do(func() {
+			rt.warn(fmt.Sprintf("%v: make, ninja and cargo run without it (each with its own -j)", err))
+		})
+	}
 }
 
 // shellQuote quotes s for display when it is not a plain word.

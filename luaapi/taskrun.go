@@ -1,6 +1,7 @@
 package luaapi
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -9,8 +10,10 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/hazlua/hazlua/internal/gitchanges"
 	"github.com/hazlua/hazlua/internal/report"
 	"github.com/hazlua/hazlua/internal/uptodate"
+	"github.com/hazlua/hazlua/proc"
 	"github.com/hazlua/hazlua/runner"
 )
 
@@ -51,8 +54,9 @@ func (rt *Runtime) runTasks() error {
 			rt.warn(fmt.Sprintf("saving the up-to-date state: %v (the next run reruns what this one did)", err))
 		}
 	}()
+	sel := rt.selection(plan)
 	if rt.cfg.DryRun {
-		rt.printPlan(runner.Predict(plan, store))
+		rt.printPlan(runner.Predict(plan, store, sel))
 		return nil
 	}
 	mode, err := runner.ParseMode(rt.cfg.Output)
@@ -82,7 +86,7 @@ func (rt *Runtime) runTasks() error {
 		policy = runner.FailFast
 	}
 	rep := runner.Run(rt.ctx, plan, runner.Options{Jobs: rt.cfg.Jobs, Policy: policy, Output: out,
-		Store: store, Explain: rt.cfg.Explain || rt.cfg.Verbose, Trace: rt.cfg.Trace})
+		Store: store, Explain: rt.cfg.Explain || rt.cfg.Verbose, Trace: rt.cfg.Trace, Select: sel})
 	rt.report.Store(rep)
 	out.Summary(rep)
 	if !rep.Failed() {
@@ -118,6 +122,8 @@ func (rt *Runtime) printPlan(preds []runner.Prediction) {
 		t := p.Task
 		why := p.Action.String()
 		switch {
+		case p.NotSelected != "":
+			why = p.NotSelected
 		case t.Run == nil:
 			why = "aggregate (dependencies only)"
 		case p.Reason != "":
@@ -130,6 +136,19 @@ func (rt *Runtime) printPlan(preds []runner.Prediction) {
 		b.WriteString("\n")
 	}
 	rt.writeLine(rt.cfg.Stdout, b.String())
+}
+
+// selection returns the tasks of plan that --changed-since selects: those
+// whose inputs match a changed file, and their dependents; nil without
+// --changed-since.
+func (rt *Runtime) selection(plan *runner.Plan) *runner.Selection {
+	if rt.changes == nil {
+		return nil
+	}
+	return plan.Select(func(t *runner.Task) bool {
+		_, ok := rt.changes.Match(t.Inputs)
+		return ok
+	}, "unchanged since "+rt.changes.Rev)
 }
 
 // warn writes "hazlua: warning: msg" on stderr: for what does not stop
@@ -188,4 +207,28 @@ func (rt *Runtime) storeConfig(warn func(string)) uptodate.Config {
 		NoCache:  rt.cfg.NoCache,
 		Warn:     warn,
 	}
+}
+
+// runGit runs git for --changed-since (a gitchanges.Runner) through proc,
+// whose reaper would take the exit status of a child started otherwise.
+func (rt *Runtime) runGit(dir string, args []string) (stdout, stderr []byte, err error) {
+	env := append(os.Environ(), gitchanges.Env...)
+	path, err := proc.LookPath("git", proc.Getenv(env, "PATH"), "")
+	if err != nil {
+		return nil, nil, err
+	}
+	spec := &proc.Spec{Path: path, Args: append([]string{"git"}, args...), Env: env, Dir: dir,
+		Stdout: proc.Output{Kind: proc.OutCapture}, Stderr: proc.Output{Kind: proc.OutCapture}}
+	g, err := rt.m.Start(context.Background(), proc.Options{Awaited: true}, spec)
+	if err != nil {
+		return nil, nil, err
+	}
+	<-g.Done()
+	p := g.Procs[0]
+	stdout, _ = p.StdoutCapture().Bytes()
+	stderr, _ = p.StderrCapture().Bytes()
+	if r := p.Result(); !r.OK() {
+		return stdout, stderr, fmt.Errorf("git %s", r)
+	}
+	return stdout, stderr, nil
 }

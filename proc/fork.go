@@ -19,11 +19,12 @@ const maxBlockingWatch = 16
 // blockingWatch counts the processes watched by a blocking waitid.
 var blockingWatch atomic.Int32
 
-// fork starts p on the forking thread. The first process of a group leads
-// a new process group; the others join it. When blocking is true, the
+// fork starts p on the forking thread, with files as its fds 0 to 2 and
+// extra as fds 3 and up. The first process of a group leads a new process
+// group; the others join it. When blocking is true, the
 // pidfd stays blocking and p is watched by a blocking waitid (watch);
 // otherwise the pidfd is made non-blocking and put in the network poller.
-func fork(g *Group, p *Process, spec *Spec, files [3]*os.File, blocking bool) error {
+func fork(g *Group, p *Process, spec *Spec, files [3]*os.File, extra []*os.File, blocking bool) error {
 	if len(spec.Args) == 0 {
 		return fmt.Errorf("empty argv")
 	}
@@ -45,6 +46,9 @@ func fork(g *Group, p *Process, spec *Spec, files [3]*os.File, blocking bool) er
 			files[0].Fd(), files[1].Fd(), files[2].Fd(),
 		},
 		Sys: sys,
+	}
+	for _, f := range extra {
+		attr.Files = append(attr.Files, f.Fd())
 	}
 	if attr.Env == nil {
 		attr.Env = []string{}

@@ -25,6 +25,7 @@ type Group struct {
 	pgid  int
 	grace time.Duration
 	job   *job
+	js    *jobserver // the jobserver its processes are clients of, or nil
 	fg    bool
 	done  chan struct{}
 
@@ -107,7 +108,22 @@ func (m *Manager) Start(ctx context.Context, opt Options, specs ...*Spec) (_ *Gr
 		}()
 	}
 
-	st := starter{awaited: opt.Awaited}
+	for _, sp := range specs {
+		if sp.Jobserver != JobserverOff && m.slots.n > 0 {
+			// Made at the first client; a failure (said by
+			// JobserverFlags) leaves the client without one.
+			_, _ = m.slots.enableJobserver(m.cfg.TempDir)
+			g.js = m.slots.clientStart()
+			break
+		}
+	}
+	defer func() {
+		if err != nil && g.js != nil {
+			g.js.clientEnd()
+		}
+	}()
+
+	st := starter{awaited: opt.Awaited, js: g.js}
 	defer st.closeChildEnds()
 	if err := st.start(g, specs); err != nil {
 		st.abort(g)
@@ -294,6 +310,9 @@ func (g *Group) finish() {
 		g.m.reclaimTerminal()
 		<-g.m.fg
 	}
+	if g.js != nil {
+		g.js.clientEnd() // the group is empty: the tokens it holds are lost
+	}
 	if g.job != nil {
 		g.job.leave()
 	}
@@ -349,6 +368,7 @@ func (g *Group) closeLater(f *os.File) {
 // starter holds what one Start opens until the children are running.
 type starter struct {
 	awaited   bool       // Options.Awaited
+	js        *jobserver // the group's jobserver, for specs that ask
 	childEnds []*os.File // given to children; closed in the parent after the forks
 	parentFns []func()   // goroutines to start once every process runs
 	readers   []*os.File
@@ -403,7 +423,16 @@ func (st *starter) start(g *Group, specs []*Spec) error {
 		if st.awaited && !blocking {
 			blockingWatch.Add(-1)
 		}
-		if err := fork(g, p, spec, files, blocking); err != nil {
+		var extra []*os.File // fds 3 and up
+		if spec.Jobserver != JobserverOff && st.js != nil {
+			sp := *spec
+			sp.Env = SetMakeflags(spec.Env, st.js.flags(spec.Jobserver))
+			if spec.Jobserver == JobserverPipe {
+				extra = []*os.File{st.js.childR, st.js.childW} // jobserverReadFD, jobserverWriteFD
+			}
+			spec = &sp
+		}
+		if err := fork(g, p, spec, files, extra, blocking); err != nil {
 			if blocking {
 				blockingWatch.Add(-1)
 			}

@@ -137,6 +137,7 @@ func (m *Manager) Wait(ctx context.Context) error {
 // returns, no process started through any Manager is running.
 func (m *Manager) Shutdown() {
 	m.TerminateAll()
+	defer m.slots.closeJobserver()
 	if !system.started.Load() {
 		_ = m.Wait(context.Background())
 		return

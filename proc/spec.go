@@ -22,6 +22,13 @@ type Spec struct {
 	// Name labels the process in results and errors; "" means the base
 	// name of Path.
 	Name string
+
+	// Jobserver makes the process a client of the Manager's GNU make
+	// jobserver (jobserver.go): MAKEFLAGS in Env gains -jN and
+	// --jobserver-auth in that form. Ignored with no cap on jobs, or
+	// when the jobserver could not be made (Manager.JobserverFlags says
+	// why).
+	Jobserver JobserverMode
 }
 
 // InputKind says where a child's standard input comes from.

@@ -205,6 +205,15 @@ func (o *Output) explain(task string, a uptodate.Action, reason string) {
 	o.Printf("%sexplain: %s: %s%s", o.linePrefix(), task, a, reason)
 }
 
+// explainCause writes the --explain line of a task that does not run for
+// cause: "hazlua: explain: lint: not selected (unchanged since main)".
+func (o *Output) explainCause(task, cause string) {
+	if o == nil {
+		return
+	}
+	o.Printf("%sexplain: %s: %s", o.linePrefix(), task, cause)
+}
+
 // Notice writes line (a newline is added if missing) to hazlua's stderr
 // without waiting for the output: for hazlua's own messages that must not
 // wait, such as the stopping line a signal brings, which must reach

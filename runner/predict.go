@@ -15,6 +15,10 @@ type Prediction struct {
 	// changed", "dependency gen will run"); "" when it is up to date or
 	// an aggregate.
 	Reason string
+	// NotSelected is the outcome cause of a task the Selection leaves
+	// out ("not selected (unchanged since main)"), or "": then Action
+	// and Reason say nothing.
+	NotSelected string
 }
 
 // Predict says, for each task of p in plan order, whether a run with
@@ -23,8 +27,12 @@ type Prediction struct {
 // and declares outputs makes its dependents run ("dependency gen will
 // run"): its new outputs are not known before it runs, though a real run
 // may then find a dependent up to date after all. Without a store every
-// task will run.
-func Predict(p *Plan, store *uptodate.Store) []Prediction {
+// task will run. With sel, the tasks it leaves out are predicted
+// NotSelected (a dependency left out makes no dependent run).
+func Predict(p *Plan, store *uptodate.Store, sel *Selection) []Prediction {
+	if sel != nil && sel.plan != p {
+		sel = nil
+	}
 	n := len(p.tasks)
 	preds := make([]Prediction, n)
 	outputs := make([][]fingerprint.File, n)
@@ -33,6 +41,13 @@ func Predict(p *Plan, store *uptodate.Store) []Prediction {
 		t := p.tasks[i]
 		pr := &preds[i]
 		pr.Task = t
+		if !sel.has(int32(i)) {
+			pr.NotSelected = sel.Cause()
+			if store != nil && len(t.Outputs) > 0 && sel.feedsSelected(int32(i)) {
+				outputs[i] = store.OutputsNow(t.Outputs)
+			}
+			continue
+		}
 		if !p.body[i] {
 			continue
 		}

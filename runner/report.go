@@ -27,6 +27,9 @@ const (
 	Interrupted
 	// Cancelled: the body failed after --fail-fast cancelled it.
 	Cancelled
+	// NotSelected: the run's Selection left the task out
+	// (--changed-since): it did not run, and counts as success.
+	NotSelected
 )
 
 var statusNames = [...]string{
@@ -38,11 +41,12 @@ var statusNames = [...]string{
 	TimedOut:    "timed out",
 	Interrupted: "interrupted",
 	Cancelled:   "cancelled",
+	NotSelected: "not selected",
 }
 
 // String returns the status as the summary prints it: "succeeded",
 // "up to date", "cached", "failed", "timed out", "interrupted", "not run",
-// "cancelled".
+// "cancelled", "not selected".
 func (s Status) String() string {
 	if s >= 0 && int(s) < len(statusNames) {
 		return statusNames[s]
@@ -50,9 +54,9 @@ func (s Status) String() string {
 	return "unknown status"
 }
 
-// OK reports whether s counts as success (Succeeded, UpToDate or
-// Cached).
-func (s Status) OK() bool { return s == Succeeded || s == UpToDate || s == Cached }
+// OK reports whether s counts as success (Succeeded, UpToDate, Cached or
+// NotSelected).
+func (s Status) OK() bool { return s == Succeeded || s == UpToDate || s == Cached || s == NotSelected }
 
 // Outcome is how one task's part of a run ended.
 type Outcome struct {
@@ -63,7 +67,8 @@ type Outcome struct {
 	// Cause is the full reason as shown to users: "succeeded",
 	// "up to date", "cached", "failed", "timed out", "interrupted",
 	// "not run (dependency X failed)", "not run (stopped after X failed)",
-	// "not run (interrupted)", "cancelled (fail-fast after X)".
+	// "not run (interrupted)", "cancelled (fail-fast after X)",
+	// "not selected (unchanged since REV)" (Selection's cause).
 	Cause string
 	// Root names the failed task behind a NotRun or Cancelled status
 	// (X in Cause), or "".

@@ -63,6 +63,10 @@ type Options struct {
 	// date or is restored ("hazlua: explain: link: will run (input
 	// src/a.c changed)").
 	Explain bool
+	// Select, if set, runs only the tasks it selects (--changed-since);
+	// the others end NotSelected at once, without a slot. It must have
+	// been made by Select of the plan that Run runs (else it is ignored).
+	Select *Selection
 	// Trace, if set, records each task with a body as a slice on the
 	// track of the task slot it ran in, after the time it waited for a
 	// slot, a mutex or a tag cap (--trace).
@@ -197,10 +201,13 @@ func Run(ctx context.Context, p *Plan, opt Options) *Report {
 	if p == nil {
 		p = &Plan{}
 	}
+	if opt.Select != nil && opt.Select.plan != p {
+		opt.Select = nil
+	}
 	s := newRunState(ctx, p, opt)
 	bodies := 0
-	for _, b := range p.body {
-		if b {
+	for i, b := range p.body {
+		if b && opt.Select.has(int32(i)) {
 			bodies++
 		}
 	}
@@ -291,6 +298,11 @@ func newRunState(ctx context.Context, p *Plan, opt Options) *runState {
 // becomeReady handles node i whose dependencies have all succeeded: an
 // aggregate completes at once, a task with a body is queued.
 func (s *runState) becomeReady(i int32) {
+	if !s.opt.Select.has(i) {
+		s.leaveOut(i)
+		s.complete(i)
+		return
+	}
 	if s.p.body[i] {
 		s.state[i] = stQueued
 		s.ready.push(i)
@@ -301,16 +313,35 @@ func (s *runState) becomeReady(i int32) {
 	s.complete(i)
 }
 
+// leaveOut records the outcome of node i, which the Selection left out:
+// NotSelected, with the Selection's cause (and an --explain line for a
+// task with a body).
+func (s *runState) leaveOut(i int32) {
+	s.state[i] = stDone
+	s.out[i].Status = NotSelected
+	s.out[i].Cause = s.opt.Select.Cause()
+	if t := s.p.tasks[i]; s.opt.Store != nil && len(t.Outputs) > 0 && s.opt.Select.feedsSelected(i) {
+		// A selected dependent's fingerprint sees them as they are.
+		if s.outputs == nil {
+			s.outputs = make([][]fingerprint.File, len(s.p.tasks))
+		}
+		s.outputs[i] = s.opt.Store.OutputsNow(t.Outputs)
+	}
+	if s.opt.Explain && s.p.body[i] {
+		s.opt.Output.explainCause(s.p.tasks[i].Name, s.out[i].Cause)
+	}
+}
+
 // aggregateDone records the outcome of aggregate node i, whose
 // dependencies have all succeeded: up to date when it has some and every
-// one of them was, else succeeded.
+// one of them was (or was not selected), else succeeded.
 func (s *runState) aggregateDone(i int32) {
 	st := Succeeded
 	if len(s.p.deps(i)) > 0 {
 		st = UpToDate
 	}
 	for _, d := range s.p.deps(i) {
-		if s.out[d].Status != UpToDate {
+		if s.out[d].Status != UpToDate && s.out[d].Status != NotSelected {
 			st = Succeeded
 			break
 		}
@@ -330,6 +361,11 @@ func (s *runState) complete(i int32) {
 		for _, r := range s.p.rdeps(j) {
 			s.pending[r]--
 			if s.pending[r] != 0 || s.stopping {
+				continue
+			}
+			if !s.opt.Select.has(r) {
+				s.leaveOut(r)
+				s.work = append(s.work, r)
 				continue
 			}
 			if s.p.body[r] {
@@ -669,6 +705,12 @@ func (s *runState) interrupted() {
 func (s *runState) finalize() {
 	for i := range s.out {
 		if s.state[i] == stDone {
+			continue
+		}
+		if !s.opt.Select.has(int32(i)) {
+			// Its dependencies are left out too: nothing could have
+			// kept it from its outcome but the run's stop.
+			s.leaveOut(int32(i))
 			continue
 		}
 		o := &s.out[i]

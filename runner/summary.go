@@ -29,10 +29,10 @@ const maxNotRunListed = 20
 // prefix bold) and the totals line green when every task succeeded, red
 // otherwise.
 //
-// It writes nothing when the Output is quiet or no task with a body was
-// run, restored or found up to date.
+// It writes nothing when the Output is quiet or no task was run,
+// restored, found up to date or left out by a Selection.
 func (o *Output) Summary(r *Report) {
-	if o == nil || o.quiet || r == nil || r.Ran()+r.Count(UpToDate)+r.Count(Cached) == 0 {
+	if o == nil || o.quiet || r == nil || r.Ran()+r.Count(UpToDate)+r.Count(Cached)+r.Count(NotSelected) == 0 {
 		return
 	}
 	st := summaryStyle{prefix: o.linePrefix(), paint: o.color}
@@ -76,7 +76,7 @@ func appendSummary(b []byte, r *Report, tails bool, st summaryStyle) []byte {
 	for i := range r.Outcomes {
 		oc := &r.Outcomes[i]
 		switch oc.Status {
-		case Succeeded, UpToDate, Cached:
+		case Succeeded, UpToDate, Cached, NotSelected:
 			continue
 		case NotRun:
 			if listed == maxNotRunListed {
@@ -101,7 +101,7 @@ func appendSummary(b []byte, r *Report, tails bool, st summaryStyle) []byte {
 		}
 	}
 	fmt.Fprintf(buf, "%d succeeded", r.Count(Succeeded))
-	for _, s := range []Status{Cached, UpToDate, Failed, TimedOut, Interrupted, Cancelled, NotRun} {
+	for _, s := range []Status{Cached, UpToDate, NotSelected, Failed, TimedOut, Interrupted, Cancelled, NotRun} {
 		if n := r.Count(s); n > 0 {
 			fmt.Fprintf(buf, ", %d %s", n, s)
 		}

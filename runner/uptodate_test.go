@@ -304,7 +304,7 @@ func TestPredict(t *testing.T) {
 		store := uptodate.Open(uptodate.Config{Dir: ".haz"})
 		defer store.Close()
 		m := map[string]string{}
-		for _, p := range Predict(mustPlan(t, g, "lint"), store) {
+		for _, p := range Predict(mustPlan(t, g, "lint"), store, nil) {
 			m[p.Task.Name] = p.Action.String()
 			if p.Reason != "" {
 				m[p.Task.Name] += " (" + p.Reason + ")"

@@ -131,6 +131,8 @@ func Main(args []string, stdin, stdout, stderr *os.File) int {
 		Stdin:      stdin,
 		Stdout:     stdout,
 		Stderr:     stderr,
+
+		ChangedSince: opts.changedSince,
 	})
 	if err != nil {
 		return report(ew, err)
@@ -221,6 +223,7 @@ type options struct {
 	completeTasks       bool     // --complete-tasks: list the tasks for a completion script
 	cacheDir            string   // --cache-dir (or HAZLUA_CACHE_DIR, made absolute by Main)
 	cacheOp             *cacheOp // a cache maintenance flag: Main does it instead of a run
+	changedSince        string   // --changed-since REV
 
 	positional []string // SCRIPT and TASKs, before "--"
 	scriptArgs []string // after "--"
@@ -252,6 +255,9 @@ func parseArgsWith(args []string, useFlagSet bool) (*options, error) {
 			return &o, nil
 		}
 		rest, at = fs.Args(), fs.ArgsLenAtDash()
+		if fs.Changed("changed-since") && o.changedSince == "" {
+			return nil, usageErrorf("--changed-since needs a git revision, not an empty string")
+		}
 	} else {
 		// Nothing for a FlagSet to parse: every default stands and every
 		// argument is positional, as pflag would have it, without the
@@ -332,6 +338,7 @@ func newFlagSet(o *options, help *bool, grace *string, op *cacheOp) *pflag.FlagS
 	fs.StringVar(&op.maxSize, "cache-max-size", op.maxSize, "with --cache-prune: keep at most `SIZE` (500M, 2G)")
 	fs.StringVar(&op.maxAge, "cache-max-age", op.maxAge, "with --cache-prune: remove entries unused for `AGE` (30d, 72h)")
 	fs.BoolVar(&op.clear, "cache-clear", op.clear, "remove everything from the cache, and exit")
+	fs.StringVar(&o.changedSince, "changed-since", o.changedSince, "run only the tasks whose inputs changed since the git revision `REV` (git diff, untracked files), and their dependents")
 	fs.BoolVar(&o.json, "json", o.json, "with -l: list the tasks as JSON (docs/formats.md)")
 	fs.BoolVar(&o.graph, "graph", o.graph, "print the tasks a run would start as a Graphviz DOT graph; run none")
 	fs.StringVar(&o.report, "report", o.report, "after the run, write a JSON report of each task's outcome to `FILE` (docs/formats.md)")

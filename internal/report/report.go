@@ -103,8 +103,8 @@ type Run struct {
 // Outcome is how one planned task ended.
 type Outcome struct {
 	Name     string     `json:"name"`
-	Outcome  string     `json:"outcome"` // succeeded, up to date, cached, failed, timed out, interrupted, cancelled, not run
-	Cause    string     `json:"cause"`   // the full cause: "not run (dependency gen failed)"
+	Outcome  string     `json:"outcome"` // succeeded, up to date, cached, failed, timed out, interrupted, cancelled, not run, not selected
+	Cause    string     `json:"cause"`   // the full cause: "not run (dependency gen failed)", "not selected (unchanged since main)"
 	Root     string     `json:"root,omitempty"`
 	Reason   string     `json:"reason,omitempty"`  // why it ran or was restored ("input src/a.c changed")
 	Started  *time.Time `json:"started,omitempty"` // absent: it did not start
@@ -116,7 +116,7 @@ type Outcome struct {
 
 // statuses lists every outcome, for Totals.
 var statuses = []runner.Status{runner.Succeeded, runner.UpToDate, runner.Cached, runner.Failed, runner.TimedOut,
-	runner.Interrupted, runner.Cancelled, runner.NotRun}
+	runner.Interrupted, runner.Cancelled, runner.NotRun, runner.NotSelected}
 
 // NewRun describes a run. r is nil when no task ran (the script failed or
 // was stopped first, or there was no task to run).

@@ -169,6 +169,14 @@ func (s *Store) remember(name string, c *Check, files []fingerprint.File) {
 	s.records.put(c.rec)
 }
 
+// OutputsNow returns the outputs (patterns) of a task that does not run
+// as its dependents see them: as they are now, or nil when one is missing
+// (for a task left out by --changed-since).
+func (s *Store) OutputsNow(patterns []string) []fingerprint.File {
+	files, _ := s.outputsNow(patterns)
+	return files
+}
+
 // outputsNow returns the task's outputs as they are now, or why they
 // cannot be up to date ("output build/app missing").
 func (s *Store) outputsNow(patterns []string) ([]fingerprint.File, string) {
