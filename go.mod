@@ -11,6 +11,9 @@ require (
 	golang.org/x/term v0.48.0
 )
 
-require golang.org/x/tools v0.26.0 // indirect
+require (
+	github.com/fsnotify/fsnotify v1.10.1 // indirect
+	golang.org/x/tools v0.26.0 // indirect
+)
 
 replace github.com/yuin/gopher-lua => ./third_party/gopher-lua

@@ -186,6 +186,10 @@ type Runtime struct {
 	stopped   atomic.Pointer[stopError]     // the first Stop or os.exit
 	loading   atomic.Bool                   // the script is being parsed: no Lua runs, no process exists
 
+	watch      *watchState // watch mode (Watch); nil otherwise
+	requiredMu sync.Mutex
+	required   []string // files require() loaded, relative to root (in watch mode)
+
 	outMu sync.Mutex     // guards out, and Notify's writes to stderr before it is set
 	out   *runner.Output // the task run's output, once the tasks start
 }

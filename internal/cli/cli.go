@@ -109,7 +109,7 @@ func Main(args []string, stdin, stdout, stderr *os.File) int {
 	if opts.trace != "" {
 		tr = trace.New(started)
 	}
-	rt, err := luaapi.New(luaapi.Config{
+	cfg := luaapi.Config{
 		Script:     script,
 		Name:       "hazlua",
 		Args:       opts.scriptArgs,
@@ -133,7 +133,11 @@ func Main(args []string, stdin, stdout, stderr *os.File) int {
 		Stdin:      stdin,
 		Stdout:     stdout,
 		Stderr:     stderr,
-	})
+	}
+	if opts.watch {
+		return watchMain(cfg, opts, stderr)
+	}
+	rt, err := luaapi.New(cfg)
 	if err != nil {
 		return report(stderr, err)
 	}
@@ -224,6 +228,10 @@ type options struct {
 	cacheDir            string   // --cache-dir (or HAZLUA_CACHE_DIR, made absolute by Main)
 	cacheOp             *cacheOp // a cache maintenance flag: Main does it instead of a run
 
+	watch, clear  bool          // -w/--watch, --clear
+	watchDelayArg string        // --watch-delay as given
+	watchDelay    time.Duration // --watch-delay, parsed
+
 	positional []string // SCRIPT and TASKs, before "--"
 	scriptArgs []string // after "--"
 }
@@ -236,7 +244,7 @@ func parseArgs(args []string) (*options, error) { return parseArgsWith(args, has
 // (it must be when hasFlags(args)).
 func parseArgsWith(args []string, useFlagSet bool) (*options, error) {
 	// The defaults; newFlagSet gives them to the flags.
-	o := options{jobs: runtime.NumCPU(), output: "prefixed", color: "auto"}
+	o := options{jobs: runtime.NumCPU(), output: "prefixed", color: "auto", watchDelayArg: defaultWatchDelay}
 	var (
 		help  bool
 		grace = "5s"
@@ -290,6 +298,9 @@ func parseArgsWith(args []string, useFlagSet bool) (*options, error) {
 	if op.stats || op.prune || op.clear {
 		o.cacheOp = &op
 	}
+	if err := o.checkWatch(); err != nil {
+		return nil, err
+	}
 	o.positional = rest
 	if at >= 0 {
 		o.positional, o.scriptArgs = rest[:at], rest[at:]
@@ -342,6 +353,7 @@ func newFlagSet(o *options, help *bool, grace *string, op *cacheOp) *pflag.FlagS
 	fs.StringVar(&o.completion, "completion", o.completion, "print the completion script for `SHELL` (bash, zsh, fish), and exit")
 	fs.BoolVar(&o.completeTasks, completion.TasksFlag, o.completeTasks, "print the tasks as NAME<tab>DESCRIPTION (for completion scripts)")
 	fs.MarkHidden(completion.TasksFlag)
+	watchFlags(fs, o)
 	fs.BoolVar(&o.version, "version", o.version, "print the version and exit")
 	fs.BoolVarP(help, "help", "h", *help, "print this help and exit")
 	return fs
