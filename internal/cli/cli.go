@@ -229,8 +229,8 @@ type options struct {
 	cacheOp             *cacheOp // a cache maintenance flag: Main does it instead of a run
 
 	watch, clear  bool          // -w/--watch, --clear
-	watchDelayArg string        // --watch-delay as given
-	watchDelay    time.Duration // --watch-delay, parsed
+	watchDelayArg string        // --watch-delay as given; "": the default
+	watchDelay    time.Duration // --watch-delay, parsed (when given)
 
 	positional []string // SCRIPT and TASKs, before "--"
 	scriptArgs []string // after "--"
@@ -244,7 +244,7 @@ func parseArgs(args []string) (*options, error) { return parseArgsWith(args, has
 // (it must be when hasFlags(args)).
 func parseArgsWith(args []string, useFlagSet bool) (*options, error) {
 	// The defaults; newFlagSet gives them to the flags.
-	o := options{jobs: runtime.NumCPU(), output: "prefixed", color: "auto", watchDelayArg: defaultWatchDelay}
+	o := options{jobs: runtime.NumCPU(), output: "prefixed", color: "auto"}
 	var (
 		help  bool
 		grace = "5s"

@@ -14,26 +14,27 @@ const defaultWatchDelay = "100ms" // fswatch.DefaultDelay
 // watchFlags adds -w/--watch, --watch-delay and --clear to fs.
 func watchFlags(fs *pflag.FlagSet, o *options) {
 	fs.BoolVarP(&o.watch, "watch", "w", o.watch, "run the tasks, then rerun what a change to their inputs makes out of date, until Ctrl-C")
-	fs.StringVar(&o.watchDelayArg, "watch-delay", o.watchDelayArg, "with -w: rerun once no change has come for `DURATION`")
+	fs.StringVar(&o.watchDelayArg, "watch-delay", o.watchDelayArg, "with -w: rerun once no change has come for `DURATION` (default 100ms)")
 	fs.BoolVar(&o.clear, "clear", o.clear, "with -w: clear the screen before each rerun")
 }
 
 // checkWatch checks the watch flags and sets o.watchDelay.
 func (o *options) checkWatch() error {
-	if !o.watch && !o.clear && o.watchDelayArg == defaultWatchDelay {
-		o.watchDelay = fswatch.DefaultDelay
-		return nil // the common case, without parsing
-	}
-	d, err := luaapi.ParseDuration(o.watchDelayArg, isNumber(o.watchDelayArg))
-	if err != nil {
-		return usageErrorf("--watch-delay: %v", err)
-	}
-	o.watchDelay = d
 	if !o.watch {
-		if o.clear {
+		switch {
+		case o.clear:
 			return usageErrorf("--clear needs -w")
+		case o.watchDelayArg != "":
+			return usageErrorf("--watch-delay needs -w")
 		}
 		return nil
+	}
+	if o.watchDelayArg != "" {
+		d, err := luaapi.ParseDuration(o.watchDelayArg, isNumber(o.watchDelayArg))
+		if err != nil {
+			return usageErrorf("--watch-delay: %v", err)
+		}
+		o.watchDelay = d
 	}
 	for _, c := range []struct {
 		set  bool
@@ -51,7 +52,11 @@ func (o *options) checkWatch() error {
 // watchMain runs cfg in watch mode (-w) under the stop protocol and
 // returns the exit status: 130 after Ctrl-C.
 func watchMain(cfg luaapi.Config, opts *options, stderr *os.File) int {
-	w, err := luaapi.NewWatch(cfg, luaapi.WatchConfig{Delay: opts.watchDelay, Clear: opts.clear})
+	delay := opts.watchDelay
+	if opts.watchDelayArg == "" {
+		delay = fswatch.DefaultDelay
+	}
+	w, err := luaapi.NewWatch(cfg, luaapi.WatchConfig{Delay: delay, Clear: opts.clear})
 	if err != nil {
 		return report(stderr, err)
 	}
