@@ -9,6 +9,7 @@ package e2e
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -313,4 +314,26 @@ end})
 	checkRerunLine(t, lines, "hazlua: server.conf changed; rerunning serve")
 	r.signal(t, syscall.SIGINT)
 	finish(t, r, h, 130, deadline)
+}
+
+// Reaching the inotify limit stops hazlua with a message that names the
+// sysctl. The limit is lowered in a user namespace of the test's own
+// (user.max_inotify_watches), so nothing else on the machine is affected.
+func TestWatchInotifyLimit(t *testing.T) {
+	if err := exec.Command("unshare", "-U", "-r", "sh", "-c", "echo 3 > /proc/sys/user/max_inotify_watches").Run(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("unshare -U -r cannot lower user.max_inotify_watches: %v", err)
+		}
+		t.Skipf("unshare -U -r cannot lower user.max_inotify_watches: %v", err)
+	}
+	dir := writeScript(t, `haz.task("c", {inputs = {"src/**/*.c"}, run = function() end})`+"\n")
+	for _, d := range []string{"a", "b", "c", "d", "e"} {
+		writeFile(t, filepath.Join(dir, "src", d, "x.c"), "x\n")
+	}
+	r := startHazlua(t, dir, nil, runOpts{wrap: []string{"unshare", "-U", "-r", "sh", "-c", `echo 3 > /proc/sys/user/max_inotify_watches && exec "$0" "$@"`}},
+		"-w", "c")
+	lines := finish(t, r, nil, 1, deadline)
+	checkHasLines(t, "stderr", lines, []*regexp.Regexp{
+		regexp.MustCompile(`^hazlua: cannot watch src/\S+: the inotify limit fs\.inotify\.max_user_watches = 3 \(user\.max_inotify_watches, in this user namespace\) is reached \(no space left on device\); raise it \(sudo sysctl fs\.inotify\.max_user_watches=524288\) or watch fewer directories$`),
+	}, nil)
 }

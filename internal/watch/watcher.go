@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -55,8 +56,33 @@ func limitError(err error, dir string) error {
 	default:
 		return err
 	}
-	limit, _ := os.ReadFile("/proc/sys/" + strings.ReplaceAll(sysctl, ".", "/"))
-	return &LimitError{Sysctl: sysctl, Limit: strings.TrimSpace(string(limit)), Dir: dir, Err: err}
+	limit := readLimit("/proc/sys/" + strings.ReplaceAll(sysctl, ".", "/"))
+	// A user namespace may have a lower limit of its own.
+	userns := "/proc/sys/user/max_inotify_watches"
+	if sysctl == "fs.inotify.max_user_instances" {
+		userns = "/proc/sys/user/max_inotify_instances"
+	}
+	text := ""
+	if limit >= 0 {
+		text = fmt.Sprint(limit)
+	}
+	if n := readLimit(userns); n >= 0 && (limit < 0 || n < limit) {
+		text = fmt.Sprintf("%d (%s, in this user namespace)", n, strings.TrimPrefix(strings.ReplaceAll(userns, "/", "."), ".proc.sys."))
+	}
+	return &LimitError{Sysctl: sysctl, Limit: text, Dir: dir, Err: err}
+}
+
+// readLimit returns the number in the file at path, or -1.
+func readLimit(path string) int64 {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return -1
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(string(data)), 10, 64)
+	if err != nil {
+		return -1
+	}
+	return n
 }
 
 // Watcher watches directories (Watch) and sends the paths that changed
