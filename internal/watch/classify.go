@@ -38,6 +38,18 @@ type Set struct {
 	index   map[string]int
 	rdeps   [][]int
 	scripts []string
+
+	// The globs, split for speed: a path's parents are looked up in the
+	// literal ones; only the others are matched one by one.
+	litOut  map[string]bool
+	globOut []string
+	litIn   map[string][]int // literal input → the tasks that read it
+	globIn  []taskGlob
+}
+
+type taskGlob struct {
+	task    int
+	pattern string
 }
 
 // NewSet returns the Set of tasks and script files.
@@ -46,10 +58,25 @@ func NewSet(tasks []Task, scripts []string) *Set {
 	for i, t := range tasks {
 		s.index[t.Name] = i
 	}
+	s.litOut, s.litIn = map[string]bool{}, map[string][]int{}
 	for i, t := range tasks {
 		for _, d := range t.Deps {
 			if j, ok := s.index[d]; ok {
 				s.rdeps[j] = append(s.rdeps[j], i)
+			}
+		}
+		for _, o := range t.Outputs {
+			if lit, ok := glob.Literal(o); ok {
+				s.litOut[lit] = true
+			} else {
+				s.globOut = append(s.globOut, o)
+			}
+		}
+		for _, in := range t.Inputs {
+			if lit, ok := glob.Literal(in); ok {
+				s.litIn[lit] = append(s.litIn[lit], i)
+			} else {
+				s.globIn = append(s.globIn, taskGlob{i, in})
 			}
 		}
 	}
@@ -67,20 +94,35 @@ func (s *Set) Ignored(p string) bool {
 	if slices.Contains(ignoredDirs, first) {
 		return true
 	}
-	for _, t := range s.tasks {
-		for _, o := range t.Outputs {
-			if matchOrUnder(o, p) {
-				return true
-			}
+	for q := range parents(p) {
+		if s.litOut[q] {
+			return true
+		}
+	}
+	for _, o := range s.globOut {
+		if matchOrUnder(o, p) {
+			return true
 		}
 	}
 	return false
 }
 
+// parents yields p and each of its parent directories, "." and "/"
+// excluded.
+func parents(p string) func(yield func(string) bool) {
+	return func(yield func(string) bool) {
+		for q := p; q != "." && q != "/" && q != ""; q = path.Dir(q) {
+			if !yield(q) {
+				return
+			}
+		}
+	}
+}
+
 // matchOrUnder reports whether pattern matches p or one of its parent
 // directories (a directory matched stands for its contents).
 func matchOrUnder(pattern, p string) bool {
-	for q := p; q != "." && q != "/" && q != ""; q = path.Dir(q) {
+	for q := range parents(p) {
 		if glob.Match(pattern, q) {
 			return true
 		}
@@ -130,8 +172,18 @@ func (s *Set) Classify(paths []string) Change {
 				c.Script, counts = true, true
 			}
 		}
+		for q := range parents(p) {
+			for _, i := range s.litIn[q] {
+				hit[i], counts = true, true
+			}
+		}
+		for _, g := range s.globIn {
+			if !hit[g.task] && matchOrUnder(g.pattern, p) {
+				hit[g.task], counts = true, true
+			}
+		}
 		for i, t := range s.tasks {
-			if t.Inputs != nil && s.affects(t, p) {
+			if !hit[i] && slices.ContainsFunc(t.Files, func(f string) bool { return under(f, p) }) {
 				hit[i], counts = true, true
 			}
 		}
@@ -158,21 +210,6 @@ func (s *Set) Classify(paths []string) Change {
 		work = append(work, s.rdeps[i]...)
 	}
 	return c
-}
-
-// affects reports whether a change to p changes an input of t.
-func (s *Set) affects(t Task, p string) bool {
-	for _, in := range t.Inputs {
-		if matchOrUnder(in, p) {
-			return true
-		}
-	}
-	for _, f := range t.Files {
-		if under(f, p) {
-			return true
-		}
-	}
-	return false
 }
 
 // Dir is a directory to watch: its entries, and with Deep every directory
