@@ -157,6 +157,14 @@ func TestWatchRerunsDependents(t *testing.T) {
 		t.Errorf("after adding doc/z.md, ran %v, want %v:\n%s", got, want, strings.Join(lines, "\n"))
 	}
 
+	// A write to an output (here by the test, as a task would) is no
+	// change: the next rerun is for the input edited after it. (link then
+	// runs too: the up-to-date check finds its output changed.)
+	writeFile(t, filepath.Join(dir, "out/app"), "scribble\n")
+	writeFile(t, filepath.Join(dir, "doc/x.md"), "x2\n")
+	lines = waitNth(t, r.stderr, "stderr", watchingRe, 5)
+	checkRerunLine(t, lines, "hazlua: doc/x.md changed; rerunning other")
+
 	r.signal(t, syscall.SIGINT)
 	finish(t, r, nil, 130, deadline)
 }
@@ -202,7 +210,7 @@ func TestWatchCancelsOutOfDateTask(t *testing.T) {
 MARKS = %q
 haz.task("slow", {inputs = {"src/slow.txt"}, run = function(t)
   t:log("ran slow")
-  haz.run{"sh", "-c", HOLD .. 'echo > "$1/slow.$$"; exec sleep 1000', "slow", MARKS}
+  haz.run{"sh", "-c", HOLD .. [[trap 'echo > "$1/term.$$"; exit 143' TERM; sleep 1000 & echo > "$1/slow.$$"; wait]], "slow", MARKS}
 end})
 haz.task("steady", {inputs = {"src/steady.txt"}, run = function(t)
   t:log("ran steady")
@@ -226,6 +234,9 @@ haz.task("all", {deps = {"slow", "steady"}})
 	f := openFIFOWriter(t, fifo, r)
 	f.WriteString("go\n")
 	f.Close()
+	// The cancellation is SIGTERM to slow's process group (its shell
+	// says so), then a new start.
+	w.waitName(t, "SIGTERM to slow's first shell", func(n string) bool { return n == "term."+strings.TrimPrefix(firstSlow, "slow.") })
 	w.waitName(t, "slow's second start", func(n string) bool { return isSlow(n) && n != firstSlow })
 	r.stdout.waitFor(t, "stdout", regexp.MustCompile(`^\[steady\] steady got go$`))
 	lines := r.stderr.all()
