@@ -62,7 +62,7 @@ func NewWatch(cfg Config, wcfg WatchConfig) (*Watch, error) {
 	cfg.InvocationDir = rt.cfg.InvocationDir
 	fsw, err := watch.New(rt.root, wcfg.Delay)
 	if err != nil {
-		return nil, &Error{Kind: KindRuntime, Msg: err.Error(), Err: err}
+		return nil, fatal(err)
 	}
 	return &Watch{cfg: cfg, wcfg: wcfg, fsw: fsw, cur: rt, stopped: make(chan struct{})}, nil
 }
@@ -103,6 +103,22 @@ func (w *Watch) Notify(line string) { w.current().Notify(line) }
 // Report returns the last run's outcomes, as Runtime.Report.
 func (w *Watch) Report() (*runner.Report, []string) { return w.current().Report() }
 
+// watchError is a failure of the watcher itself (an inotify limit): it
+// ends watch mode.
+type watchError struct{ err error }
+
+func (e *watchError) Error() string { return e.err.Error() }
+func (e *watchError) Unwrap() error { return e.err }
+
+// fatal returns the *Error that ends watch mode for the watcher's err.
+func fatal(err error) error {
+	return &Error{Kind: KindRuntime, Msg: err.Error(), Err: &watchError{err}}
+}
+
+// errWatcherEnded: the watcher's channel closed (it cannot, short of a
+// bug in it or in fsnotify).
+var errWatcherEnded = errors.New("the file watcher stopped")
+
 // errReload ends a Runtime's run when the script changed: Watch loads it
 // again.
 var errReload = errors.New("the script changed")
@@ -119,9 +135,9 @@ func (w *Watch) Run() error {
 		if rt.stopCause() != nil {
 			return err
 		}
-		var le *watch.LimitError
-		if errors.As(err, &le) {
-			return err
+		var we *watchError
+		if errors.As(err, &we) {
+			return err // watching cannot go on
 		}
 		for _, f := range rt.scriptFiles() {
 			if !slices.Contains(w.scripts, f) {
@@ -171,7 +187,7 @@ func (w *Watch) waitScript(rt *Runtime, scripts []string, why string) error {
 	set := watch.NewSet(nil, scripts)
 	w.fsw.SetIgnore(set.Ignored)
 	if _, err := w.fsw.Watch(set.Dirs(isDir)); err != nil {
-		return &Error{Kind: KindRuntime, Msg: err.Error(), Err: err}
+		return fatal(err)
 	}
 	rt.Notify(fmt.Sprintf("%s%s; watching %s for changes (Ctrl-C to stop)", rt.prefix(), why, strings.Join(scripts, ", ")))
 	for {
@@ -183,7 +199,10 @@ func (w *Watch) waitScript(rt *Runtime, scripts []string, why string) error {
 			return &Error{Kind: KindStopped, Signal: sig}
 		case err := <-w.fsw.Errors():
 			rt.warn(err.Error())
-		case batch := <-w.fsw.Batches():
+		case batch, ok := <-w.fsw.Batches():
+			if !ok {
+				return fatal(errWatcherEnded)
+			}
 			c := set.Classify(batch)
 			if c.Script {
 				w.say(rt, fmt.Sprintf("%s%s; loading the script again", rt.prefix(), changedPaths(c.Paths)))
@@ -411,7 +430,7 @@ func (rt *Runtime) watchTasks(plan *runner.Plan) error {
 		fsw.SetIgnore(set.Ignored)
 		n, err := fsw.Watch(set.Dirs(isDir))
 		if err != nil {
-			return nil, 0, &Error{Kind: KindRuntime, Msg: err.Error(), Err: err}
+			return nil, 0, fatal(err)
 		}
 		return set, n, nil
 	}
@@ -447,7 +466,12 @@ func (rt *Runtime) watchTasks(plan *runner.Plan) error {
 				break running
 			case err := <-fsw.Errors():
 				rt.warn(err.Error())
-			case batch := <-fsw.Batches():
+			case batch, ok := <-fsw.Batches():
+				if !ok {
+					cancel(errWatcherEnded)
+					<-done
+					return fatal(errWatcherEnded)
+				}
 				c := set.Classify(batch)
 				if c.Empty() {
 					continue
@@ -494,7 +518,10 @@ func (rt *Runtime) watchTasks(plan *runner.Plan) error {
 					return nil
 				case err := <-fsw.Errors():
 					rt.warn(err.Error())
-				case batch := <-fsw.Batches():
+				case batch, ok := <-fsw.Batches():
+					if !ok {
+						return fatal(errWatcherEnded)
+					}
 					if c := set.Classify(batch); !c.Empty() {
 						next = c
 						break wait

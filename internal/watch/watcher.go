@@ -194,8 +194,8 @@ func (w *Watcher) Watch(dirs []Dir) (int, error) {
 			continue
 		}
 		if err := w.fsw.Add(d); err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				continue
+			if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
+				continue // gone already, or unreadable: skipped, as globs skip it
 			}
 			return len(w.watched), limitError(err, w.rel(d))
 		}
@@ -361,7 +361,7 @@ func (w *Watcher) added(abs string) (files []string, dir bool) {
 			continue
 		}
 		if err := w.fsw.Add(d); err != nil {
-			if !errors.Is(err, fs.ErrNotExist) {
+			if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, fs.ErrPermission) {
 				w.report(limitError(err, w.rel(d)))
 			}
 			continue
