@@ -133,7 +133,8 @@ func (w *Watcher) Batches() <-chan []string { return w.out }
 func (w *Watcher) Errors() <-chan error { return w.errs }
 
 // SetIgnore sets the function that says which changed paths (relative
-// to the root) never count: they are dropped before the debounce.
+// to the root) never count: they are dropped before the debounce, and
+// such directories are not watched (from the next Watch on).
 func (w *Watcher) SetIgnore(f func(rel string) bool) {
 	w.mu.Lock()
 	w.ignore = f
@@ -229,8 +230,8 @@ func (w *Watcher) collect(dir string, want map[string]bool) {
 func (w *Watcher) wanted(dir string) (ok, deep, above bool) {
 	if rel := w.rel(dir); rel != "." {
 		first, _, _ := strings.Cut(rel, "/")
-		if slices.Contains(ignoredDirs, first) {
-			return false, false, false
+		if slices.Contains(ignoredDirs, first) || w.ignore != nil && w.ignore(rel) {
+			return false, false, false // nothing in it counts (an output directory)
 		}
 	}
 	for _, r := range w.roots {

@@ -131,12 +131,14 @@ func TestWatcherSkipsHiddenAndState(t *testing.T) {
 	mkdir(t, filepath.Join(root, ".git/objects"))
 	mkdir(t, filepath.Join(root, ".haz"))
 	mkdir(t, filepath.Join(root, "src/.cache"))
+	mkdir(t, filepath.Join(root, "build/obj"))
+	w.SetIgnore(func(p string) bool { return p == "build" || strings.HasPrefix(p, "build/") })
 	n, err := w.Watch([]Dir{{Path: ".", Deep: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if n != 2 { // the root and src
-		t.Errorf("watching %d directories, want 2 (., src)", n)
+		t.Errorf("watching %d directories, want 2 (., src: not .git, .haz, src/.cache, nor the ignored build)", n)
 	}
 }
 
