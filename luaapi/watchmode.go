@@ -539,7 +539,11 @@ func (rt *Runtime) watchTasks(plan *runner.Plan) error {
 				names = append(names, t.Name)
 			}
 		}
-		ws.w.say(rt, fmt.Sprintf("%s%s; rerunning %s", rt.prefix(), changedPaths(next.Paths), strings.Join(names, ", ")))
+		what := "rerunning " + strings.Join(names, ", ")
+		if len(names) == 0 {
+			what = "no task body to rerun" // an aggregate's inputs changed
+		}
+		ws.w.say(rt, fmt.Sprintf("%s%s; %s", rt.prefix(), changedPaths(next.Paths), what))
 		change = &next
 	}
 }
