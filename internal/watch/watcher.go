@@ -266,6 +266,10 @@ func (w *Watcher) rel(p string) string {
 	return p
 }
 
+// maxWait bounds how long changes that never stop (a log an input glob
+// matches) delay a batch: ten times the delay, at least a second.
+func maxWait(delay time.Duration) time.Duration { return max(10*delay, time.Second) }
+
 // loop reads fsnotify's events, watches new directories, and sends the
 // debounced batches.
 func (w *Watcher) loop() {
@@ -276,6 +280,7 @@ func (w *Watcher) loop() {
 	var fire <-chan time.Time
 	var send chan []string // w.out when a batch is ready
 	var batch []string
+	var first time.Time // the first change of the batch being gathered
 	note := func(rel string) {
 		w.mu.Lock()
 		ignore := w.ignore
@@ -284,10 +289,18 @@ func (w *Watcher) loop() {
 			return
 		}
 		changed[rel] = true
-		if timer == nil {
+		switch {
+		case timer == nil:
 			timer = time.NewTimer(w.delay)
-		} else {
+		case fire == nil:
 			timer.Reset(w.delay)
+		case time.Since(first) < maxWait(w.delay):
+			timer.Reset(w.delay)
+		default:
+			return // changes keep coming: the batch goes out at the timer set before
+		}
+		if fire == nil {
+			first = time.Now()
 		}
 		fire = timer.C
 	}
