@@ -365,30 +365,37 @@ func (w *Watcher) added(abs string) (files []string, dir bool) {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.watched[abs] {
-		return nil, true
-	}
-	want := map[string]bool{}
-	w.collect(abs, want)
-	for d := range want {
-		if w.watched[d] {
-			continue
-		}
-		if err := w.fsw.Add(d); err != nil {
-			if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, fs.ErrPermission) {
-				w.report(limitError(err, w.rel(d)))
-			}
-			continue
-		}
-		w.watched[d] = true
-		entries, _ := os.ReadDir(d)
-		for _, e := range entries {
-			if !e.IsDir() {
-				files = append(files, w.rel(filepath.Join(d, e.Name())))
-			}
-		}
-	}
+	w.addTree(abs, &files)
 	return files, true
+}
+
+// addTree watches dir, if it is to be watched and is not yet, then reads
+// it: each file in it is added to files, and each directory in it is
+// added in turn if dir is deep or above a root. The watch comes before the
+// read, so that a name made in dir meanwhile is either read or reported
+// by an event. w.mu is held.
+func (w *Watcher) addTree(dir string, files *[]string) {
+	ok, deep, above := w.wanted(dir)
+	if !ok || w.watched[dir] {
+		return
+	}
+	if err := w.fsw.Add(dir); err != nil {
+		if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, fs.ErrPermission) {
+			w.report(limitError(err, w.rel(dir)))
+		}
+		return
+	}
+	w.watched[dir] = true
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		p := filepath.Join(dir, e.Name())
+		switch {
+		case !e.IsDir():
+			*files = append(*files, w.rel(p))
+		case above || deep && !strings.HasPrefix(e.Name(), "."):
+			w.addTree(p, files)
+		}
+	}
 }
 
 // gone forgets the watches of the directory abs, which was removed or
