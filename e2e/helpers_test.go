@@ -1271,3 +1271,14 @@ func taskNames(n int) []string {
 	}
 	return names
 }
+
+// writeFile writes data to path, making its directory.
+func writeFile(t *testing.T, path, data string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

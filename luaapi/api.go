@@ -131,6 +131,7 @@ var taskOptions = &Options{
 		{Name: "timeout", Type: durationT, Doc: "the body's time limit"},
 		{Name: "always", Type: booleanT, Default: "false", Doc: "never up to date, never restored from the cache"},
 		{Name: "params", Type: custom("table<string, string|number|haz.Param>"), Doc: "parameters set on the command line after the task (hazlua deploy env=prod), read as t.params.env: name = default, or name = {default = ..., desc = ...}; one without a default is required"},
+		{Name: "service", Type: booleanT, Default: "false", Doc: "a long-running task such as a dev server: never up to date, no outputs; in watch mode (hazlua -w) its dependents start once it has started, and it keeps running across reruns until its inputs change"},
 	},
 }
 

@@ -36,6 +36,7 @@ func (rt *Runtime) openLibs() {
 		path += ";" + old
 	}
 	pkg.RawSetString("path", lua.LString(path))
+	rt.noteRequires(L, pkg)
 
 	L.SetGlobal("print", L.NewFunction(rt.luaPrint))
 	L.SetGlobal("pairs", pairsWithMeta(L, L.GetGlobal("pairs")))

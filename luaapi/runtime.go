@@ -197,6 +197,10 @@ type Runtime struct {
 	changes       *gitchanges.Changes // Config.ChangedSince's files, or nil
 	jobserverWarn sync.Once           // the jobserver could not be made: said once
 
+	watch      *watchState // watch mode (Watch); nil otherwise
+	requiredMu sync.Mutex
+	required   []string // files require() loaded, relative to root (in watch mode)
+
 	outMu sync.Mutex     // guards out, and Notify's writes to stderr before it is set
 	out   *runner.Output // the task run's output, once the tasks start
 }

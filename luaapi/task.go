@@ -144,6 +144,12 @@ func (rt *Runtime) taskOptions(L *lua.LState, fname string, o *lua.LTable, t *ru
 	if has&taskKey.params != 0 {
 		t.Params = taskParams(at.in("params"), opts.value("params"))
 	}
+	if has&taskKey.service != 0 && opts.boolean("service") {
+		if len(t.Outputs) > 0 {
+			at.raise("a service (service = true) has no outputs")
+		}
+		t.Service, t.Always = true, true
+	}
 	return fn
 }
 
@@ -197,12 +203,13 @@ func isParamName(s string) bool {
 // taskKey holds the bit of each of taskOptions' keys in the set
 // bindPresent returns.
 var taskKey = struct {
-	run, deps, desc, inputs, outputs, key, env, mutex, tags, timeout, always, params uint64
+	run, deps, desc, inputs, outputs, key, env, mutex, tags, timeout, always, params, service uint64
 }{
 	run: taskOptions.bit("run"), deps: taskOptions.bit("deps"), desc: taskOptions.bit("desc"),
 	inputs: taskOptions.bit("inputs"), outputs: taskOptions.bit("outputs"), key: taskOptions.bit("key"),
 	env: taskOptions.bit("env"), mutex: taskOptions.bit("mutex"), tags: taskOptions.bit("tags"),
 	timeout: taskOptions.bit("timeout"), always: taskOptions.bit("always"), params: taskOptions.bit("params"),
+	service: taskOptions.bit("service"),
 }
 
 // hazLimit is haz.limit(tag, n): at most n tasks tagged tag run at once.
@@ -241,8 +248,18 @@ func (e *taskError) Error() string { return e.msg }
 // runTask runs a task body on a Lua thread of its own, made now (not when
 // the task was declared) so that declaring many tasks stays cheap.
 func (rt *Runtime) runTask(ctx context.Context, tc *runner.TaskContext, fn *lua.LFunction) error {
+	if rt.watch != nil {
+		if done, err := rt.watch.intercept(rt, tc, fn); done {
+			return err
+		}
+	}
+	return rt.runBody(ctx, tc, fn, true)
+}
+
+// runBody runs a task body; jobs says whether its spawns take job slots.
+func (rt *Runtime) runBody(ctx context.Context, tc *runner.TaskContext, fn *lua.LFunction, jobs bool) error {
 	sink := tc.Sink()
-	th := &thread{jobs: true, task: tc.Name(), sink: sink, stdout: sink.Stdout(), stderr: sink.Stderr()}
+	th := &thread{jobs: jobs, task: tc.Name(), sink: sink, stdout: sink.Stdout(), stderr: sink.Stderr()}
 	th.outMu = &th.out
 	rt.lock()
 	defer rt.unlock()

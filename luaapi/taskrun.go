@@ -48,6 +48,9 @@ func (rt *Runtime) runTasks() error {
 	if err := plan.CheckParams(); err != nil {
 		return &Error{Kind: KindUsage, Msg: err.Error(), Err: err}
 	}
+	if rt.watch != nil {
+		return rt.watchTasks(plan)
+	}
 	store := rt.openStore()
 	defer func() {
 		if err := store.Close(); err != nil {
@@ -59,32 +62,11 @@ func (rt *Runtime) runTasks() error {
 		rt.printPlan(runner.Predict(plan, store, sel))
 		return nil
 	}
-	mode, err := runner.ParseMode(rt.cfg.Output)
+	out, err := rt.newOutput()
 	if err != nil {
-		return &Error{Kind: KindUsage, Msg: err.Error(), Err: err}
+		return err
 	}
-	status := mode != runner.Raw && !rt.cfg.Quiet && term.IsTerminal(int(rt.cfg.Stderr.Fd()))
-	out := runner.NewOutput(rt.cfg.Stdout, rt.cfg.Stderr, mode, rt.cfg.Color, rt.cfg.Quiet, status)
-	out.SetName(rt.cfg.Name)
-	if status {
-		if w, _, err := term.GetSize(int(rt.cfg.Stderr.Fd())); err == nil {
-			out.SetStatusWidth(w)
-		}
-	}
-	out.SetErrorHandler(func(err error) {
-		var we *runner.WriteError
-		if errors.As(err, &we) && we.BrokenPipe() {
-			rt.outputClosed()
-		}
-	})
-	rt.setOutput(out)
-	policy := runner.Default
-	switch {
-	case rt.cfg.KeepGoing:
-		policy = runner.KeepGoing
-	case rt.cfg.FailFast:
-		policy = runner.FailFast
-	}
+	policy := rt.policy()
 	rep := runner.Run(rt.ctx, plan, runner.Options{Jobs: rt.cfg.Jobs, Policy: policy, Output: out,
 		Store: store, Explain: rt.cfg.Explain || rt.cfg.Verbose, Trace: rt.cfg.Trace, Select: sel})
 	rt.report.Store(rep)
@@ -111,6 +93,42 @@ func (rt *Runtime) runTasks() error {
 		}
 	}
 	return &Error{Kind: kind, Msg: msg}
+}
+
+// newOutput makes the task run's output (-o, --color, -q, the status
+// line on a terminal) and makes it the run's output for Notify.
+func (rt *Runtime) newOutput() (*runner.Output, error) {
+	mode, err := runner.ParseMode(rt.cfg.Output)
+	if err != nil {
+		return nil, &Error{Kind: KindUsage, Msg: err.Error(), Err: err}
+	}
+	status := mode != runner.Raw && !rt.cfg.Quiet && term.IsTerminal(int(rt.cfg.Stderr.Fd()))
+	out := runner.NewOutput(rt.cfg.Stdout, rt.cfg.Stderr, mode, rt.cfg.Color, rt.cfg.Quiet, status)
+	out.SetName(rt.cfg.Name)
+	if status {
+		if w, _, err := term.GetSize(int(rt.cfg.Stderr.Fd())); err == nil {
+			out.SetStatusWidth(w)
+		}
+	}
+	out.SetErrorHandler(func(err error) {
+		var we *runner.WriteError
+		if errors.As(err, &we) && we.BrokenPipe() {
+			rt.outputClosed()
+		}
+	})
+	rt.setOutput(out)
+	return out, nil
+}
+
+// policy returns the failure policy of -k and --fail-fast.
+func (rt *Runtime) policy() runner.Policy {
+	switch {
+	case rt.cfg.KeepGoing:
+		return runner.KeepGoing
+	case rt.cfg.FailFast:
+		return runner.FailFast
+	}
+	return runner.Default
 }
 
 // printPlan prints what a run would do with each task, in the order a -j1

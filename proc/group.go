@@ -129,8 +129,8 @@ func (m *Manager) Start(ctx context.Context, opt Options, specs ...*Spec) (_ *Gr
 		st.abort(g)
 		return nil, err
 	}
+	g.live = len(g.Procs) // before the group is visible: TerminateAll reads it
 	m.add(g)
-	g.live = len(g.Procs)
 	st.runParentSide(g)
 	if opt.Timeout > 0 {
 		t := time.AfterFunc(opt.Timeout, func() { g.terminate(termTimeout) })

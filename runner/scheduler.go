@@ -72,6 +72,11 @@ type Options struct {
 	// slot, a mutex or a tag cap (--trace).
 	Trace *trace.Recorder
 
+	// Changed, if set, tells the run that tasks are out of date (watch
+	// mode): those of them that are running are cancelled, with cause
+	// *ChangedError, and end Cancelled; the run goes on.
+	Changed <-chan Change
+
 	// onFinish, if set, is called on Run's goroutine after each task's end
 	// has been processed (tests use it to order events without sleeping).
 	onFinish func(name string, s Status)
@@ -103,6 +108,24 @@ type FailFastError struct {
 func (e *FailFastError) Error() string {
 	return fmt.Sprintf("cancelled (fail-fast after %s)", e.After)
 }
+
+// Change names tasks made out of date while a run runs (Options.Changed).
+type Change struct {
+	Tasks map[string]bool
+	Why   string // what changed: "src/a.c changed"
+	// Cancelled, if set, is called on Run's goroutine with the running
+	// tasks the change cancelled, in plan order, if there are any.
+	Cancelled func(names []string)
+}
+
+// ChangedError is the cause (context.Cause) of a running task's context
+// when Options.Changed cancelled it.
+type ChangedError struct {
+	Why string
+}
+
+// Error returns "cancelled (WHY)".
+func (e *ChangedError) Error() string { return "cancelled (" + e.Why + ")" }
 
 // PanicError is the error of a task whose body panicked.
 type PanicError struct {
@@ -236,6 +259,8 @@ func Run(ctx context.Context, p *Plan, opt Options) *Report {
 		case <-ctxDone:
 			ctxDone = nil
 			s.interrupted()
+		case c := <-opt.Changed:
+			s.changed(c)
 		}
 	}
 	if ctx.Err() != nil && slices.ContainsFunc(s.state, func(st uint8) bool { return st != stDone }) {
@@ -625,6 +650,7 @@ func (s *runState) finish(r result) {
 	}
 	var ff *FailFastError
 	var to *TimeoutError
+	var ch *ChangedError
 	switch {
 	case r.err == nil && r.status != NotRun:
 		o.Status = r.status
@@ -639,11 +665,16 @@ func (s *runState) finish(r result) {
 	case errors.As(r.cause, &ff):
 		o.Status = Cancelled
 		o.Root = ff.After
+	case errors.As(r.cause, &ch):
+		o.Status = Cancelled
 	default:
 		o.Status = Interrupted
 	}
 	o.Cause = o.Status.String()
-	if o.Status == Cancelled {
+	switch {
+	case ch != nil && o.Status == Cancelled:
+		o.Cause = ch.Error()
+	case o.Status == Cancelled:
 		o.Cause = fmt.Sprintf("cancelled (fail-fast after %s)", o.Root)
 	}
 	if !o.Status.OK() {
@@ -658,6 +689,20 @@ func (s *runState) finish(r result) {
 	}
 	if s.opt.onFinish != nil {
 		s.opt.onFinish(o.Task.Name, o.Status)
+	}
+}
+
+// changed cancels the running tasks that c makes out of date.
+func (s *runState) changed(c Change) {
+	var names []string
+	for i, cancel := range s.cancel {
+		if cancel != nil && c.Tasks[s.p.tasks[i].Name] {
+			cancel(&ChangedError{Why: c.Why})
+			names = append(names, s.p.tasks[i].Name)
+		}
+	}
+	if len(names) > 0 && c.Cancelled != nil {
+		c.Cancelled(names)
 	}
 }
 

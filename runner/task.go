@@ -68,6 +68,11 @@ type Task struct {
 	// without Mutex. (It is next to Always to keep Task in a smaller size
 	// class: 240 bytes, not 256.)
 	MutexShared bool
+	// Service marks a long-running task, such as a dev server (the Lua
+	// key service = true). The runner runs it as any other; watch mode
+	// (luaapi) starts it, lets its dependents start, and leaves it
+	// running across reruns until its inputs change.
+	Service bool
 	// Timeout limits the body's run time: its context's deadline. On
 	// expiry the context is cancelled (cause *TimeoutError) and, if the
 	// body then returns an error, the outcome is TimedOut. Zero: no limit.

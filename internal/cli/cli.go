@@ -107,7 +107,7 @@ func Main(args []string, stdin, stdout, stderr *os.File) int {
 	if opts.trace != "" {
 		tr = trace.New(started)
 	}
-	rt, err := luaapi.New(luaapi.Config{
+	cfg := luaapi.Config{
 		Script:     script,
 		Name:       "hazlua",
 		Args:       opts.scriptArgs,
@@ -133,7 +133,11 @@ func Main(args []string, stdin, stdout, stderr *os.File) int {
 		Stderr:     stderr,
 
 		ChangedSince: opts.changedSince,
-	})
+	}
+	if opts.watch {
+		return watchMain(cfg, opts, ew)
+	}
+	rt, err := luaapi.New(cfg)
 	if err != nil {
 		return report(ew, err)
 	}
@@ -225,6 +229,10 @@ type options struct {
 	cacheOp             *cacheOp // a cache maintenance flag: Main does it instead of a run
 	changedSince        string   // --changed-since REV
 
+	watch, clear  bool          // -w/--watch, --clear
+	watchDelayArg string        // --watch-delay as given; "": the default
+	watchDelay    time.Duration // --watch-delay, parsed (when given)
+
 	positional []string // SCRIPT and TASKs, before "--"
 	scriptArgs []string // after "--"
 }
@@ -294,6 +302,9 @@ func parseArgsWith(args []string, useFlagSet bool) (*options, error) {
 	if op.stats || op.prune || op.clear {
 		o.cacheOp = &op
 	}
+	if err := o.checkWatch(); err != nil {
+		return nil, err
+	}
 	o.positional = rest
 	if at >= 0 {
 		o.positional, o.scriptArgs = rest[:at], rest[at:]
@@ -347,6 +358,7 @@ func newFlagSet(o *options, help *bool, grace *string, op *cacheOp) *pflag.FlagS
 	fs.StringVar(&o.completion, "completion", o.completion, "print the completion script for `SHELL` (bash, zsh, fish), and exit")
 	fs.BoolVar(&o.completeTasks, completion.TasksFlag, o.completeTasks, "print the tasks as NAME<tab>DESCRIPTION (for completion scripts)")
 	fs.MarkHidden(completion.TasksFlag)
+	watchFlags(fs, o)
 	fs.BoolVar(&o.version, "version", o.version, "print the version and exit")
 	fs.BoolVarP(help, "help", "h", *help, "print this help and exit")
 	return fs

@@ -532,3 +532,71 @@ func isClean(p string) bool {
 	return p != "" && p != "/" && !strings.Contains(p, "//") && !strings.Contains(p, "/./") &&
 		!strings.HasPrefix(p, "./") && !strings.HasSuffix(p, "/") && !strings.HasSuffix(p, "/.") && p != "."
 }
+
+// Base is where the matches of a pattern can lie, for a watcher: under
+// Dir, its immediate entries only or, when Deep, at any depth.
+type Base struct {
+	Dir  string // the pattern's leading literal directory: "." for none, absolute for an absolute pattern
+	Deep bool   // matches may lie below Dir's immediate entries
+	// Literal is the one path a pattern without wildcards matches, which
+	// may be a directory (whose contents then count); else "".
+	Literal string
+}
+
+// Bases returns the Base of each brace alternative of pattern, without
+// looking at the file system; nil for a malformed pattern.
+func Bases(pattern string) []Base {
+	alts, err := expandBraces(pattern)
+	if err != nil {
+		return nil
+	}
+	var out []Base
+	for _, alt := range alts {
+		segs, _, abs, err := compile(alt)
+		if err != nil {
+			return nil
+		}
+		var lits []string
+		n := 0
+		for n < len(segs) && segs[n].kind == segLiteral {
+			lits = append(lits, segs[n].lit)
+			n++
+		}
+		b := Base{}
+		if n == len(segs) {
+			// No wildcard: the path itself, in its parent.
+			if n > 0 {
+				lits = lits[:n-1]
+			}
+			b.Literal = strings.Join(append(append([]string(nil), lits...), segLit(segs)...), "/")
+			if abs {
+				b.Literal = "/" + b.Literal
+			}
+			if n == 0 { // "." or "/": the whole tree
+				b.Literal, b.Deep = ".", true
+				if abs {
+					b.Literal = "/"
+				}
+			}
+		} else {
+			b.Deep = len(segs)-n > 1 || segs[n].kind == segStarStar
+		}
+		b.Dir = strings.Join(lits, "/")
+		if abs {
+			b.Dir = "/" + b.Dir
+		}
+		if b.Dir == "" {
+			b.Dir = "."
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+// segLit returns the last segment's literal name, if segs has one.
+func segLit(segs []segment) []string {
+	if len(segs) == 0 {
+		return nil
+	}
+	return []string{segs[len(segs)-1].lit}
+}

@@ -177,3 +177,27 @@ func TestMatchAndLiteral(t *testing.T) {
 		}
 	}
 }
+
+func TestBases(t *testing.T) {
+	for _, tt := range []struct {
+		pattern string
+		want    []Base
+	}{
+		{"src/a.c", []Base{{Dir: "src", Literal: "src/a.c"}}},
+		{"a.c", []Base{{Dir: ".", Literal: "a.c"}}},
+		{"*.c", []Base{{Dir: "."}}},
+		{"src/*.c", []Base{{Dir: "src"}}},
+		{"src/**/*.c", []Base{{Dir: "src", Deep: true}}},
+		{"src/**", []Base{{Dir: "src", Deep: true}}},
+		{"src/*/x.c", []Base{{Dir: "src", Deep: true}}},
+		{"./src//lib/*.go", []Base{{Dir: "src/lib"}}},
+		{"{a,b/c}/*.h", []Base{{Dir: "a"}, {Dir: "b/c"}}},
+		{"/usr/include/*.h", []Base{{Dir: "/usr/include"}}},
+		{".", []Base{{Dir: ".", Deep: true, Literal: "."}}},
+		{"x[", nil},
+	} {
+		if got := Bases(tt.pattern); !slices.Equal(got, tt.want) {
+			t.Errorf("Bases(%q) = %+v, want %+v", tt.pattern, got, tt.want)
+		}
+	}
+}

@@ -5,7 +5,7 @@
 
 --- unknown key
 -- exit: 2
--- stderr: ^hazlua: build\.lua:3: haz\.task: task "a": unknown key "rnu" \(did you mean "run"\?; valid keys: run, deps, desc, inputs, outputs, key, env, mutex, tags, timeout, always, params\)\n$
+-- stderr: ^hazlua: build\.lua:3: haz\.task: task "a": unknown key "rnu" \(did you mean "run"\?; valid keys: run, deps, desc, inputs, outputs, key, env, mutex, tags, timeout, always, params, service\)\n$
 haz.task("a", {rnu = function() end})
 print("not reached")
 
@@ -167,7 +167,7 @@ declare("x", "y")
 --- a definition error can be caught, with its position
 -- flags: -q
 local ok, err = pcall(haz.task, "a", {bogus = 1})
-print(ok, err) -- want: false	build.lua:2: haz.task: task "a": unknown key "bogus" (valid keys: run, deps, desc, inputs, outputs, key, env, mutex, tags, timeout, always, params)
+print(ok, err) -- want: false	build.lua:2: haz.task: task "a": unknown key "bogus" (valid keys: run, deps, desc, inputs, outputs, key, env, mutex, tags, timeout, always, params, service)
 local ok, err = pcall(function() haz.task("b", {deps = "c"}) end)
 print(ok, err) -- want: false	build.lua:4: haz.task: task "b": deps must be a list of strings, not a string
 haz.task("default", function() print("runs") end) -- want: [default] runs
