@@ -115,6 +115,7 @@ type listJSON struct {
 			Required bool    `json:"required"`
 		} `json:"params"`
 		Always   bool   `json:"always"`
+		Service  bool   `json:"service"`
 		Body     bool   `json:"body"`
 		Declared string `json:"declared"`
 	} `json:"tasks"`
@@ -123,7 +124,7 @@ type listJSON struct {
 func TestListJSON(t *testing.T) {
 	t.Parallel()
 	dir := writeRawScript(t, []byte(paramsLua+`
-haz.task("net", {deps = {"stamp"}, mutex = {name = "network", shared = true}, tags = {"slow"}, always = true, run = function() end})
+haz.task("net", {deps = {"stamp"}, mutex = {name = "network", shared = true}, tags = {"slow"}, always = true, service = true, run = function() end})
 haz.task("all", {deps = {"deploy", "net"}})
 `))
 	code, stdout, stderr := runScript(t, dir, runOpts{}, "--list", "--json")
@@ -160,7 +161,7 @@ haz.task("all", {deps = {"deploy", "net"}})
 	if stamp.Inputs == nil || !slices.Equal(*stamp.Inputs, []string{"in.txt"}) || !slices.Equal(stamp.Outputs, []string{"stamp.txt"}) {
 		t.Errorf("stamp: %+v", stamp)
 	}
-	if net.Mutex == nil || net.Mutex.Name != "network" || !net.Mutex.Shared || !slices.Equal(net.Tags, []string{"slow"}) || !net.Always {
+	if net.Mutex == nil || net.Mutex.Name != "network" || !net.Mutex.Shared || !slices.Equal(net.Tags, []string{"slow"}) || !net.Always || !net.Service || deploy.Service {
 		t.Errorf("net: %+v", net)
 	}
 	if all.Body || !slices.Equal(all.Deps, []string{"deploy", "net"}) || all.Declared != "build.lua:14" {

@@ -36,6 +36,7 @@ type Task struct {
 	Mutex    *Mutex   `json:"mutex"` // null: none
 	Params   []Param  `json:"params"`
 	Always   bool     `json:"always"`
+	Service  bool     `json:"service"`
 	Body     bool     `json:"body"`     // false: an aggregate (dependencies only)
 	Declared string   `json:"declared"` // "build.lua:12"
 }
@@ -67,7 +68,7 @@ func NewListing(script string, tasks []*runner.Task) *Listing {
 	l := &Listing{Version: Version, Script: script, Tasks: make([]Task, 0, len(tasks))}
 	for _, t := range tasks {
 		x := Task{Name: t.Name, Desc: t.Desc, Deps: orEmpty(t.Deps), Inputs: t.Inputs, Outputs: orEmpty(t.Outputs),
-			Tags: orEmpty(t.Tags), Params: []Param{}, Always: t.Always, Body: t.Run != nil, Declared: t.Pos}
+			Tags: orEmpty(t.Tags), Params: []Param{}, Always: t.Always, Service: t.Service, Body: t.Run != nil, Declared: t.Pos}
 		if t.Mutex != "" {
 			x.Mutex = &Mutex{Name: t.Mutex, Shared: t.MutexShared}
 		}
