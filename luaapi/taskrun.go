@@ -182,10 +182,14 @@ func (rt *Runtime) openStore() *uptodate.Store {
 
 // storeConfig is the Store's configuration, with warn for its warnings.
 func (rt *Runtime) storeConfig(warn func(string)) uptodate.Config {
-	return uptodate.Config{
+	cfg := uptodate.Config{
 		Dir:      filepath.Join(rt.root, uptodate.StateDir),
 		CacheDir: rt.cfg.CacheDir,
 		NoCache:  rt.cfg.NoCache,
 		Warn:     warn,
 	}
+	if !rt.cfg.DryRun {
+		cfg.Remote = rt.cfg.Remote
+	}
+	return cfg
 }

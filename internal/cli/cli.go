@@ -80,6 +80,10 @@ func Main(args []string, stdin, stdout, stderr *os.File) int {
 	if opts.cacheOp != nil {
 		return report(stderr, maintainCache(opts, stdout))
 	}
+	remote, err := remoteCache(opts.remote)
+	if err != nil {
+		return report(stderr, err)
+	}
 	for _, f := range []struct {
 		name string
 		path *string
@@ -127,6 +131,7 @@ func Main(args []string, stdin, stdout, stderr *os.File) int {
 		Explain:    opts.explain,
 		NoCache:    opts.noCache,
 		CacheDir:   opts.cacheDir,
+		Remote:     remote,
 		Quiet:      opts.quiet,
 		Color:      colorOn,
 		Trace:      tr,
@@ -223,6 +228,7 @@ type options struct {
 	completeTasks       bool     // --complete-tasks: list the tasks for a completion script
 	cacheDir            string   // --cache-dir (or HAZLUA_CACHE_DIR, made absolute by Main)
 	cacheOp             *cacheOp // a cache maintenance flag: Main does it instead of a run
+	remote              remoteOptions
 
 	positional []string // SCRIPT and TASKs, before "--"
 	scriptArgs []string // after "--"
@@ -329,6 +335,9 @@ func newFlagSet(o *options, help *bool, grace *string, op *cacheOp) *pflag.FlagS
 	fs.BoolVar(&o.explain, "explain", o.explain, "say why each task runs, is up to date or is restored from the cache")
 	fs.BoolVar(&o.noCache, "no-cache", o.noCache, "run every task: none up to date or restored (successes are still recorded)")
 	fs.StringVar(&o.cacheDir, "cache-dir", o.cacheDir, "the cache `DIR` (default: $"+CacheDirEnv+", else .haz/cache in the project root)")
+	fs.StringVar(&o.remote.url, "remote-cache", o.remote.url, "share the cache through the Bazel HTTP remote cache at `URL` (default: $"+RemoteCacheEnv+")")
+	fs.BoolVar(&o.remote.readOnly, "remote-cache-read-only", o.remote.readOnly, "look tasks up in the remote cache but upload nothing")
+	fs.StringVar(&o.remote.timeout, "remote-cache-timeout", o.remote.timeout, "a remote cache request making no progress for `DURATION` fails (default 10s)")
 	fs.BoolVar(&op.stats, "cache-stats", op.stats, "print the cache's entries, size and hits, and exit")
 	fs.BoolVar(&op.prune, "cache-prune", op.prune, "remove the least recently used entries beyond --cache-max-size and --cache-max-age, and exit")
 	fs.StringVar(&op.maxSize, "cache-max-size", op.maxSize, "with --cache-prune: keep at most `SIZE` (500M, 2G)")
