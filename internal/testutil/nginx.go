@@ -132,6 +132,9 @@ http {
 	}
 }
 
+// Pid returns nginx's process id.
+func (n *Nginx) Pid() int { return n.cmd.Process.Pid }
+
 // Kill kills nginx (SIGKILL) and waits for it to be gone: the server
 // dies as a crashed one would, mid-request if one is going.
 func (n *Nginx) Kill() {
