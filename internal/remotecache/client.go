@@ -16,6 +16,7 @@
 package remotecache
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -419,22 +420,30 @@ func (c *Client) GetAction(ctx context.Context, key fingerprint.Sum, max int) ([
 	return lw.b, nil
 }
 
-// PutBlob uploads size bytes read from body as the blob sum (PUT
-// /cas/SUM). The caller vouches that they hash to sum.
-func (c *Client) PutBlob(ctx context.Context, sum fingerprint.Sum, body io.Reader, size int64) error {
+// PutBlob uploads size bytes read from body, from its start, as the blob
+// sum (PUT /cas/SUM). The caller vouches that they hash to sum.
+func (c *Client) PutBlob(ctx context.Context, sum fingerprint.Sum, body io.ReadSeeker, size int64) error {
 	return c.put(ctx, casPath(sum), body, size)
 }
 
 // PutAction uploads data as the action result of key (PUT /ac/KEY).
 func (c *Client) PutAction(ctx context.Context, key fingerprint.Sum, data []byte) error {
-	return c.put(ctx, acPath(key), strings.NewReader(string(data)), int64(len(data)))
+	return c.put(ctx, acPath(key), bytes.NewReader(data), int64(len(data)))
 }
 
-func (c *Client) put(ctx context.Context, p string, body io.Reader, size int64) error {
+// put uploads body to p. A request that failed before any response (a
+// kept-alive connection the server had just closed) is sent once more:
+// Go's transport retries only requests whose body it can rewind.
+func (c *Client) put(ctx context.Context, p string, body io.ReadSeeker, size int64) error {
 	if c.readOnly {
 		return ErrReadOnly
 	}
 	resp, done, err := c.do(ctx, http.MethodPut, p, body, size)
+	if err != nil && ctx.Err() == nil && !errors.Is(err, errStalled) {
+		if _, serr := body.Seek(0, io.SeekStart); serr == nil {
+			resp, done, err = c.do(ctx, http.MethodPut, p, body, size)
+		}
+	}
 	if err != nil {
 		return err
 	}
