@@ -206,7 +206,9 @@ func TestRemoteServerKilled(t *testing.T) {
 			if tc.populate && r.why["gen"] != "will be restored from the cache (never ran; found in the remote cache)" {
 				t.Errorf("gen: %q", r.why["gen"])
 			}
-			if ws := remoteWarnings(r); len(ws) != 1 || !strings.Contains(ws[0], "connection refused") {
+			// A lookup after the kill is refused; an upload in flight at
+			// the kill may fail first, with a reset or an EOF.
+			if ws := remoteWarnings(r); len(ws) != 1 || !strings.Contains(ws[0], ": going on without") {
 				t.Fatalf("want one warning about the dead server, got %q", ws)
 			}
 			checkBuilt(t, p)
