@@ -13,7 +13,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/hazlua/hazlua/internal/testutil"
 )
@@ -402,5 +404,42 @@ func TestRemoteSecrets(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRemoteStopDuringUpload: SIGINT while uploads hang (a server that
+// takes PUT bodies and never answers, with a timeout of an hour) ends the
+// run at once: the uploads are abandoned without a warning, the status
+// is the signal's.
+func TestRemoteStopDuringUpload(t *testing.T) {
+	t.Parallel()
+	put := make(chan struct{}, 100)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPut {
+			io.Copy(io.Discard, r.Body)
+			put <- struct{}{}
+			<-r.Context().Done()
+			return
+		}
+		http.NotFound(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	p := remoteProject(t, srv.URL, "HAZLUA_REMOTE_CACHE_TIMEOUT=1h")
+	// A grace of an hour: the stop protocol's forced exit (grace + 2 s)
+	// cannot end the run instead.
+	r := startHazlua(t, p.dir, nil, runOpts{wrap: p.wrap()}, "-j2", "--grace", "1h")
+	select {
+	case <-put:
+	case <-time.After(deadline):
+		t.Fatal("no upload started")
+	}
+	r.signal(t, syscall.SIGINT)
+	if code := r.exitCode(t); code != 130 {
+		t.Fatalf("exit status %d, want 130", code)
+	}
+	res := &result{stderr: r.stderrLines(t)}
+	checkNoGoTrace(t, res.stderr)
+	if ws := remoteWarnings(res); len(ws) > 0 {
+		t.Fatalf("warnings: %q", ws)
 	}
 }

@@ -189,7 +189,7 @@ func (rt *Runtime) storeConfig(warn func(string)) uptodate.Config {
 		Warn:     warn,
 	}
 	if !rt.cfg.DryRun {
-		cfg.Remote = rt.cfg.Remote
+		cfg.Remote, cfg.Context = rt.cfg.Remote, rt.ctx
 	}
 	return cfg
 }

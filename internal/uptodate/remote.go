@@ -64,11 +64,14 @@ type uploadJob struct {
 	key  fingerprint.Sum
 }
 
-func newRemote(rc *remotecache.Client, flush time.Duration) *remote {
+func newRemote(parent context.Context, rc *remotecache.Client, flush time.Duration) *remote {
 	if flush <= 0 {
 		flush = DefaultFlushTimeout
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	if parent == nil {
+		parent = context.Background()
+	}
+	ctx, cancel := context.WithCancel(parent)
 	return &remote{rc: rc, flushTimeout: flush, ctx: ctx, cancel: cancel}
 }
 
@@ -76,10 +79,10 @@ func newRemote(rc *remotecache.Client, flush time.Duration) *remote {
 // (not a corrupt download), stops using it.
 func (s *Store) remoteFault(task string, err error) {
 	switch {
+	case s.remote.ctx.Err() != nil:
+		// The run was stopped, or Close gave up on the uploads and said so.
 	case errors.Is(err, remotecache.ErrIntegrity) || errors.Is(err, cache.ErrCorrupt):
 		s.warn("remote corrupt", "task %s: %v: not used", task, err)
-	case errors.Is(err, context.Canceled) && s.remote.ctx.Err() != nil:
-		// Close gave up on the uploads and said so.
 	default:
 		var re *remotecache.Error
 		if errors.As(err, &re) {
@@ -310,6 +313,8 @@ func (s *Store) closeRemote() {
 	defer timer.Stop()
 	select {
 	case <-done:
+	case <-r.ctx.Done(): // the run was stopped: abandon the uploads
+		<-done
 	case <-timer.C:
 		left := len(r.queue)
 		r.cancel()

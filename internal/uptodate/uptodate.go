@@ -13,6 +13,7 @@
 package uptodate
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -58,6 +59,10 @@ type Config struct {
 	// RemoteFlushTimeout bounds how long Close waits for the uploads;
 	// zero: DefaultFlushTimeout.
 	RemoteFlushTimeout time.Duration
+	// Context, if set, ends the remote cache's requests when it is done
+	// (the run was stopped): lookups miss and uploads are abandoned,
+	// without a warning.
+	Context context.Context
 	// Warn, if set, receives each warning (one line, no newline): a
 	// corrupt record, an unusable cache. Each kind of problem is reported
 	// once per Store. It may be called from any goroutine.
@@ -96,7 +101,7 @@ func Open(cfg Config) *Store {
 		s.cfg.CacheDir = filepath.Join(cfg.Dir, CacheSubdir)
 	}
 	if cfg.Remote != nil {
-		s.remote = newRemote(cfg.Remote, cfg.RemoteFlushTimeout)
+		s.remote = newRemote(cfg.Context, cfg.Remote, cfg.RemoteFlushTimeout)
 	}
 	s.loaded = s.files()
 	ix, err := fingerprint.LoadIndex(cfg.Dir)
