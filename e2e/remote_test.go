@@ -257,6 +257,14 @@ func TestRemoteCorrupt(t *testing.T) {
 			}
 			checkBuilt(t, p)
 			checkLocalCache(t, p)
+			// That run put the damaged blobs again: the next checkout
+			// restores everything without a warning.
+			q := remoteProject(t, n.URL)
+			r = q.ok(nil)
+			if ws := remoteWarnings(r); len(ws) > 0 {
+				t.Fatalf("after the repair: %q", ws)
+			}
+			checkBuilt(t, q)
 		})
 	}
 }

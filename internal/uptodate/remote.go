@@ -51,6 +51,7 @@ type remote struct {
 	cancel       context.CancelFunc
 	off          atomic.Bool // a fault: no more requests this run
 	upOff        atomic.Bool // an upload fault: no more uploads
+	damaged      sync.Map    // fingerprint.Sum → true: tasks whose download was damaged: upload every blob
 
 	once    sync.Once
 	queue   chan uploadJob
@@ -108,13 +109,13 @@ func (s *Store) fetch(cc *cache.Cache, task string, key fingerprint.Sum) bool {
 	ac, err := r.rc.GetAction(r.ctx, key, maxActionSize)
 	if err != nil || ac == nil {
 		if err != nil {
-			s.remoteFault(task, err)
+			s.remoteMiss(key, task, err)
 		}
 		return false
 	}
 	ar, err := remotecache.DecodeAction(ac)
 	if err != nil {
-		s.remoteFault(task, fmt.Errorf("%w: %v", cache.ErrCorrupt, err))
+		s.remoteMiss(key, task, fmt.Errorf("%w: %v", cache.ErrCorrupt, err))
 		return false
 	}
 	ef, ok := ar.File(EntryPath)
@@ -124,13 +125,13 @@ func (s *Store) fetch(cc *cache.Cache, task string, key fingerprint.Sum) bool {
 	data, err := r.rc.GetBlobBytes(r.ctx, ef.Digest.Hash, maxEntrySize)
 	if err != nil || data == nil {
 		if err != nil {
-			s.remoteFault(task, err)
+			s.remoteMiss(key, task, err)
 		}
 		return false
 	}
 	e, err := cache.ParseEntry(key, data)
 	if err != nil {
-		s.remoteFault(task, err)
+		s.remoteMiss(key, task, err)
 		return false
 	}
 	var missing []fingerprint.Sum
@@ -154,11 +155,21 @@ func (s *Store) fetch(cc *cache.Cache, task string, key fingerprint.Sum) bool {
 	}
 	if err != nil {
 		if !errors.Is(err, errBlobMissing) {
-			s.remoteFault(task, err)
+			s.remoteMiss(key, task, err)
 		}
 		return false
 	}
 	return true
+}
+
+// remoteMiss is remoteFault for the lookup of key; a damaged download
+// also marks key, so that its upload, after the task runs, puts every
+// blob again instead of trusting the server's HEAD.
+func (s *Store) remoteMiss(key fingerprint.Sum, task string, err error) {
+	if errors.Is(err, remotecache.ErrIntegrity) || errors.Is(err, cache.ErrCorrupt) {
+		s.remote.damaged.Store(key, true)
+	}
+	s.remoteFault(task, err)
 }
 
 // forEach calls f(0), …, f(n-1) on up to workers goroutines and returns
@@ -235,8 +246,9 @@ func (s *Store) uploadOne(j uploadJob) {
 	}
 	ar := &remotecache.ActionResult{}
 	sizes := map[fingerprint.Sum]int64{}
+	_, damaged := r.damaged.Load(j.key)
 	for _, b := range e.Blobs() {
-		size, err := s.uploadBlob(j.cc, b)
+		size, err := s.uploadBlob(j.cc, b, damaged)
 		if err != nil {
 			s.uploadFault(j.task, err)
 			return
@@ -263,18 +275,20 @@ func (s *Store) uploadOne(j uploadJob) {
 	}
 }
 
-// uploadBlob uploads the local blob b unless the server has it, and
-// returns its size.
-func (s *Store) uploadBlob(cc *cache.Cache, b fingerprint.Sum) (int64, error) {
+// uploadBlob uploads the local blob b unless the server has it (always,
+// with force), and returns its size.
+func (s *Store) uploadBlob(cc *cache.Cache, b fingerprint.Sum, force bool) (int64, error) {
 	r := s.remote
 	f, size, err := cc.OpenBlob(b)
 	if err != nil {
 		return 0, err
 	}
 	defer f.Close()
-	has, err := r.rc.Has(r.ctx, b)
-	if err != nil || has {
-		return size, err
+	if !force {
+		has, err := r.rc.Has(r.ctx, b)
+		if err != nil || has {
+			return size, err
+		}
 	}
 	return size, r.rc.PutBlob(r.ctx, b, f, size)
 }
