@@ -16,7 +16,7 @@ import (
 var (
 	coreNames    = []string{"startup", "spawn", "pipe", "capture"}
 	taskNames    = []string{"task-chain", "task-fanout", "task-body", "task-spawn"}
-	cacheNames   = []string{"cache-noop", "cache-touched", "cache-first-build", "cache-restore"}
+	cacheNames   = []string{"cache-noop", "cache-touched", "cache-first-build", "cache-restore", "remote"}
 	scalingNames = []string{"scaling-chain", "scaling-fanout", "scaling-body"}
 	groups       = map[string][]string{"core": coreNames, "tasks": taskNames, "cache": cacheNames, "scaling": scalingNames}
 	// benchmarkNames lists the benchmarks in the order they run.

@@ -54,6 +54,8 @@ type cacheSetup struct {
 	t0    time.Time // the inputs' mtime: an hour before the run started
 
 	graphs map[string]*graphDir // cache-noop graph directories, by kind
+
+	cleanups []func() // run when the group ends (the remote benchmark's server)
 }
 
 // graphDir is one tool's copy of the cache-noop graph, built once.
@@ -80,6 +82,11 @@ func runCacheGroup(cfg config, repo, dir string, bins binaries, tools toolSet) (
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
+	defer func() {
+		for _, f := range c.cleanups {
+			f()
+		}
+	}()
 	var results []benchResult
 	for _, name := range cacheNames {
 		if !cfg.selected(name) {
@@ -106,6 +113,8 @@ func (c *cacheSetup) benchmark(name string) (benchmark, error) {
 		return c.firstBuild()
 	case "cache-restore":
 		return c.restore()
+	case "remote":
+		return c.remote()
 	}
 	return benchmark{}, fmt.Errorf("unknown cache benchmark %q", name)
 }
@@ -422,8 +431,8 @@ type firstProject struct {
 }
 
 func (c *cacheSetup) firstBuild() (benchmark, error) {
-	cproj := c.cprojectCopy()
-	cgen := c.cgenProject()
+	cproj := c.cprojectCopy("first")
+	cgen := c.cgenProject("first")
 	var variants []variant
 	for _, p := range []*firstProject{cproj, cgen} {
 		for _, s := range []struct {
@@ -482,9 +491,9 @@ func (p *firstProject) note() string {
 }
 
 // cprojectCopy copies examples/build.lua and examples/cproject (without
-// build/) into first/examples and writes build-noinputs.lua beside.
-func (c *cacheSetup) cprojectCopy() *firstProject {
-	p := &firstProject{prefix: projCProject, label: "cproject", dir: filepath.Join(c.root, "first", "examples"), target: "build",
+// build/) into SUB/examples and writes build-noinputs.lua beside.
+func (c *cacheSetup) cprojectCopy(sub string) *firstProject {
+	p := &firstProject{prefix: projCProject, label: "cproject", dir: filepath.Join(c.root, sub, "examples"), target: "build",
 		clean: []string{"cproject/build", ".haz"}, outputs: []string{"cproject/build/hello", "cproject/build/test_hello"}}
 	p.err = func() error {
 		src := filepath.Join(c.repo, "examples")
@@ -512,10 +521,10 @@ func (c *cacheSetup) cprojectCopy() *firstProject {
 	return p
 }
 
-// cgenProject writes the generated C project into first/cgen.
-func (c *cacheSetup) cgenProject() *firstProject {
+// cgenProject writes the generated C project into SUB/cgen.
+func (c *cacheSetup) cgenProject(sub string) *firstProject {
 	n := c.sz.cacheCFiles
-	p := &firstProject{prefix: projCGen, label: fmt.Sprintf("%d C files", n), dir: filepath.Join(c.root, "first", "cgen"), target: "link",
+	p := &firstProject{prefix: projCGen, label: fmt.Sprintf("%d C files", n), dir: filepath.Join(c.root, sub, "cgen"), target: "link",
 		clean: []string{"build", ".haz"}, outputs: []string{"build/app"}, tasks: n + 1}
 	files := cSources(n)
 	stripped, removed := stripInputs(luaCBuild)

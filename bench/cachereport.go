@@ -128,6 +128,31 @@ func evaluateCache(br benchResult, sz sizes) []taskRow {
 		}
 		return rows
 
+	case "remote":
+		var rows []taskRow
+		for _, p := range []struct{ prefix, name string }{
+			{projCProject, "remote: examples/cproject (`build`)"},
+			{projCGen, fmt.Sprintf("remote: %d generated C files", sz.cacheCFiles)},
+		} {
+			run, restore := find(br, p.prefix+keyRemoteRun), find(br, p.prefix+keyRemoteRestore)
+			if run == nil && restore == nil {
+				continue
+			}
+			row := taskRow{name: p.name + ", clean tree",
+				anchors: "run (no remote cache): " + cacheFigure(run, 0),
+				hazlua:  "restored from nginx on loopback: " + cacheFigure(restore, 0),
+				target:  "faster than running (information)"}
+			r, ok := ratioOf(restore, run)
+			if !ok {
+				rows = append(rows, notMeasured(row, "a hazlua variant failed"))
+				continue
+			}
+			row.ratio = fmt.Sprintf("%.2f× run", r)
+			row.verdict = metOrMissed(r < 1)
+			rows = append(rows, row)
+		}
+		return rows
+
 	case "cache-restore":
 		dir, cp, cpSync := find(br, keyRestoreDir), find(br, keyCp), find(br, keyCpSync)
 		files := sz.cacheRestoreFiles

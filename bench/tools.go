@@ -26,13 +26,13 @@ type aptPackage struct{ program, pkg string }
 var aptPackages = map[string][]aptPackage{
 	"core":    {{"lua5.4", "lua5.4"}, {"hyperfine", "hyperfine"}},
 	"tasks":   {{"ninja", "ninja-build"}, {"make", "make"}},
-	"cache":   {{"ninja", "ninja-build"}, {"cc", "gcc"}},
+	"cache":   {{"ninja", "ninja-build"}, {"cc", "gcc"}, {"nginx", "nginx-light"}},
 	"scaling": {{"ninja", "ninja-build"}},
 }
 
 // ensureTools installs what the selected groups need when it is missing,
 // saying what it does: lua5.4 and hyperfine (core), ninja and make (tasks),
-// ninja and cc (cache), ninja (scaling) with apt-get, go-task with go
+// ninja, cc and nginx (cache), ninja (scaling) with apt-get, go-task with go
 // install (tasks, cache). A failed install is
 // reported and the run goes on: a missing program turns its variants into
 // errors, missing hyperfine makes the startup benchmark time the runs

@@ -547,7 +547,7 @@ func TestLeafEnvLoad(t *testing.T) {
 	t.Setenv("HAZDOT_SET", "kept")
 	t.Setenv("load", "a variable named load")
 	files := map[string]string{
-		".env": "# a comment\nHAZDOT_A=1\nexport HAZDOT_B=\"two words\\n\"\n\nHAZDOT_C='$HAZDOT_A'\nHAZDOT_SET=from file\n",
+		".env":      "# a comment\nHAZDOT_A=1\nexport HAZDOT_B=\"two words\\n\"\n\nHAZDOT_C='$HAZDOT_A'\nHAZDOT_SET=from file\n",
 		"bad.env":   "HAZDOT_A=1\n\nNOT A LINE\n",
 		"quote.env": "HAZDOT_A=\"unterminated\n",
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/yuin/gopher-lua/parse"
 
 	"github.com/hazlua/hazlua/internal/gitchanges"
+	"github.com/hazlua/hazlua/internal/remotecache"
 	"github.com/hazlua/hazlua/internal/trace"
 	"github.com/hazlua/hazlua/proc"
 	"github.com/hazlua/hazlua/runner"
@@ -142,8 +143,11 @@ type Config struct {
 	// CacheDir is the cache's directory (--cache-dir,
 	// HAZLUA_CACHE_DIR); "" means .haz/cache under the project root.
 	CacheDir string
-	Quiet    bool
-	Color    bool
+	// Remote, if set, is the remote cache (--remote-cache); a dry run
+	// does not use it.
+	Remote *remotecache.Client
+	Quiet  bool
+	Color  bool
 	// Trace, if set, records the run's tasks and processes (--trace).
 	Trace *trace.Recorder
 

@@ -219,12 +219,16 @@ func (rt *Runtime) openStore() *uptodate.Store {
 
 // storeConfig is the Store's configuration, with warn for its warnings.
 func (rt *Runtime) storeConfig(warn func(string)) uptodate.Config {
-	return uptodate.Config{
+	cfg := uptodate.Config{
 		Dir:      filepath.Join(rt.root, uptodate.StateDir),
 		CacheDir: rt.cfg.CacheDir,
 		NoCache:  rt.cfg.NoCache,
 		Warn:     warn,
 	}
+	if !rt.cfg.DryRun {
+		cfg.Remote, cfg.Context = rt.cfg.Remote, rt.ctx
+	}
+	return cfg
 }
 
 // runGit runs git for --changed-since (a gitchanges.Runner) through proc,

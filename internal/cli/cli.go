@@ -80,6 +80,10 @@ func Main(args []string, stdin, stdout, stderr *os.File) int {
 	if opts.cacheOp != nil {
 		return report(ew, maintainCache(opts, stdout))
 	}
+	remote, err := remoteCache(opts.remote)
+	if err != nil {
+		return report(ew, err)
+	}
 	for _, f := range []struct {
 		name string
 		path *string
@@ -125,6 +129,7 @@ func Main(args []string, stdin, stdout, stderr *os.File) int {
 		Explain:    opts.explain,
 		NoCache:    opts.noCache,
 		CacheDir:   opts.cacheDir,
+		Remote:     remote,
 		Quiet:      opts.quiet,
 		Color:      ew.color,
 		Trace:      tr,
@@ -227,7 +232,8 @@ type options struct {
 	completeTasks       bool     // --complete-tasks: list the tasks for a completion script
 	cacheDir            string   // --cache-dir (or HAZLUA_CACHE_DIR, made absolute by Main)
 	cacheOp             *cacheOp // a cache maintenance flag: Main does it instead of a run
-	changedSince        string   // --changed-since REV
+	remote              remoteOptions
+	changedSince        string // --changed-since REV
 
 	watch, clear  bool          // -w/--watch, --clear
 	watchDelayArg string        // --watch-delay as given; "": the default
@@ -344,6 +350,9 @@ func newFlagSet(o *options, help *bool, grace *string, op *cacheOp) *pflag.FlagS
 	fs.BoolVar(&o.explain, "explain", o.explain, "say why each task runs, is up to date or is restored from the cache")
 	fs.BoolVar(&o.noCache, "no-cache", o.noCache, "run every task: none up to date or restored (successes are still recorded)")
 	fs.StringVar(&o.cacheDir, "cache-dir", o.cacheDir, "the cache `DIR` (default: $"+CacheDirEnv+", else .haz/cache in the project root)")
+	fs.StringVar(&o.remote.url, "remote-cache", o.remote.url, "share the cache through the Bazel HTTP remote cache at `URL` (default: $"+RemoteCacheEnv+")")
+	fs.BoolVar(&o.remote.readOnly, "remote-cache-read-only", o.remote.readOnly, "look tasks up in the remote cache but upload nothing")
+	fs.StringVar(&o.remote.timeout, "remote-cache-timeout", o.remote.timeout, "a remote cache request making no progress for `DURATION` fails (default 10s)")
 	fs.BoolVar(&op.stats, "cache-stats", op.stats, "print the cache's entries, size and hits, and exit")
 	fs.BoolVar(&op.prune, "cache-prune", op.prune, "remove the least recently used entries beyond --cache-max-size and --cache-max-age, and exit")
 	fs.StringVar(&op.maxSize, "cache-max-size", op.maxSize, "with --cache-prune: keep at most `SIZE` (500M, 2G)")

@@ -57,6 +57,9 @@ const (
 	ReasonAlways   = "always = true"
 	ReasonNoCache  = "--no-cache"
 	ReasonNeverRan = "never ran"
+	// ReasonRemote is added to the reason of a task found in the remote
+	// cache.
+	ReasonRemote = "found in the remote cache"
 )
 
 // Check is the decision for one task, and what Restore and Commit need.
@@ -114,11 +117,19 @@ func (s *Store) Check(sp *Spec, deps []fingerprint.DepOutput) *Check {
 		}
 		c.Reason = why
 	}
-	if cc := s.openCache(false); cc != nil {
+	if cc := s.openCache(s.remote != nil); cc != nil {
 		e, err := cc.Lookup(c.sum)
 		if err != nil {
 			s.warn("corrupt entry", "task %s: %v: running it", sp.Name, err)
-		} else if e != nil {
+		}
+		if e == nil && s.fetch(cc, sp.Name, c.sum) {
+			if e, err = cc.Lookup(c.sum); err != nil {
+				s.warn("corrupt entry", "task %s: %v: running it", sp.Name, err)
+			} else if e != nil {
+				c.Reason += "; " + ReasonRemote
+			}
+		}
+		if e != nil {
 			c.Action = Restore
 			c.entry = e
 			c.Outputs = itemFiles(e.Items)

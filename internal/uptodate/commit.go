@@ -114,7 +114,9 @@ func (s *Store) store(j storeJob) {
 		} else {
 			s.warn("store", "task %s: not stored in the cache: %v", j.task, err)
 		}
+		return
 	}
+	s.upload(j.cc, j.task, j.key)
 }
 
 // waitStores waits until the stores queued so far are done.

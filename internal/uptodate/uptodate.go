@@ -13,16 +13,19 @@
 package uptodate
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/hazlua/hazlua/internal/cache"
 	"github.com/hazlua/hazlua/internal/fingerprint"
 	"github.com/hazlua/hazlua/internal/fsutil"
+	"github.com/hazlua/hazlua/internal/remotecache"
 )
 
 // StateDir is the state directory's name under the project root.
@@ -48,6 +51,18 @@ type Config struct {
 	// NoCache makes every task run: no task is up to date or restored.
 	// Successes are still recorded and stored.
 	NoCache bool
+	// Remote, if set, is the remote cache: a task missing from the local
+	// cache is looked up there (a hit is brought into the local cache),
+	// and a task stored locally is uploaded in the background, unless
+	// Remote is read-only (remote.go).
+	Remote *remotecache.Client
+	// RemoteFlushTimeout bounds how long Close waits for the uploads;
+	// zero: DefaultFlushTimeout.
+	RemoteFlushTimeout time.Duration
+	// Context, if set, ends the remote cache's requests when it is done
+	// (the run was stopped): lookups miss and uploads are abandoned,
+	// without a warning.
+	Context context.Context
 	// Warn, if set, receives each warning (one line, no newline): a
 	// corrupt record, an unusable cache. Each kind of problem is reported
 	// once per Store. It may be called from any goroutine.
@@ -72,6 +87,8 @@ type Store struct {
 
 	storeOnce sync.Once
 	stores    *storeQueue // Commit's stores, run in the background (commit.go)
+
+	remote *remote // nil without Config.Remote
 }
 
 // Open loads the state directory's stat index and task state. It never
@@ -82,6 +99,9 @@ func Open(cfg Config) *Store {
 	s := &Store{cfg: cfg, warned: map[string]bool{}}
 	if s.cfg.CacheDir == "" {
 		s.cfg.CacheDir = filepath.Join(cfg.Dir, CacheSubdir)
+	}
+	if cfg.Remote != nil {
+		s.remote = newRemote(cfg.Context, cfg.Remote, cfg.RemoteFlushTimeout)
 	}
 	s.loaded = s.files()
 	ix, err := fingerprint.LoadIndex(cfg.Dir)
@@ -217,12 +237,14 @@ func diskFull(err error) bool {
 		errors.Is(err, syscall.EDQUOT) || errors.Is(err, os.ErrPermission)
 }
 
-// Close waits for the queued stores, then saves the stat index and the
+// Close waits for the queued stores, then for the queued uploads (at
+// most Config.RemoteFlushTimeout), then saves the stat index and the
 // task state, merged with what other runs saved meanwhile, under the state
 // directory's lock. An error means the next run reruns what this one
 // recorded; the caller warns. Nothing may use the Store after Close.
 func (s *Store) Close() error {
 	s.drainStores()
+	s.closeRemote()
 	if !s.state.Dirty() && !s.ix.Dirty() && !s.records.pending() {
 		return nil
 	}
