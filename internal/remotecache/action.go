@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"unicode/utf8"
 
-	"google.golang.org/protobuf/encoding/protowire"
-
 	"github.com/hazlua/hazlua/internal/fingerprint"
 )
 
@@ -47,16 +45,16 @@ const (
 	dgSize         = 2 // Digest.size_bytes
 )
 
-func appendDigest(b []byte, num protowire.Number, d Digest) []byte {
+func appendDigest(b []byte, num int, d Digest) []byte {
 	var m []byte
-	m = protowire.AppendTag(m, dgHash, protowire.BytesType)
-	m = protowire.AppendString(m, d.Hash.String())
+	m = appendTag(m, dgHash, bytesType)
+	m = appendString(m, d.Hash.String())
 	if d.Size != 0 {
-		m = protowire.AppendTag(m, dgSize, protowire.VarintType)
-		m = protowire.AppendVarint(m, uint64(d.Size))
+		m = appendTag(m, dgSize, varintType)
+		m = appendVarint(m, uint64(d.Size))
 	}
-	b = protowire.AppendTag(b, num, protowire.BytesType)
-	return protowire.AppendBytes(b, m)
+	b = appendTag(b, num, bytesType)
+	return appendBytes(b, m)
 }
 
 // Encode returns r as the protobuf ActionResult. Paths that are not
@@ -68,19 +66,19 @@ func (r *ActionResult) Encode() []byte {
 			continue
 		}
 		var m []byte
-		m = protowire.AppendTag(m, ofPath, protowire.BytesType)
-		m = protowire.AppendString(m, f.Path)
+		m = appendTag(m, ofPath, bytesType)
+		m = appendString(m, f.Path)
 		m = appendDigest(m, ofDigest, f.Digest)
 		if f.Executable {
-			m = protowire.AppendTag(m, ofExecutable, protowire.VarintType)
-			m = protowire.AppendVarint(m, 1)
+			m = appendTag(m, ofExecutable, varintType)
+			m = appendVarint(m, 1)
 		}
-		b = protowire.AppendTag(b, arOutputFiles, protowire.BytesType)
-		b = protowire.AppendBytes(b, m)
+		b = appendTag(b, arOutputFiles, bytesType)
+		b = appendBytes(b, m)
 	}
 	if r.ExitCode != 0 {
-		b = protowire.AppendTag(b, arExitCode, protowire.VarintType)
-		b = protowire.AppendVarint(b, uint64(int64(r.ExitCode)))
+		b = appendTag(b, arExitCode, varintType)
+		b = appendVarint(b, uint64(int64(r.ExitCode)))
 	}
 	if r.Stdout != nil {
 		b = appendDigest(b, arStdoutDigest, *r.Stdout)
@@ -98,44 +96,14 @@ func (r *ActionResult) File(path string) (OutputFile, bool) {
 	return OutputFile{}, false
 }
 
-// fields calls f for each field of the message b; it fails, never
-// panics, on malformed input.
-func fields(b []byte, f func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error) error {
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
-		}
-		b = b[n:]
-		var v []byte
-		var x uint64
-		switch typ {
-		case protowire.BytesType:
-			v, n = protowire.ConsumeBytes(b)
-		case protowire.VarintType:
-			x, n = protowire.ConsumeVarint(b)
-		default:
-			n = protowire.ConsumeFieldValue(num, typ, b)
-		}
-		if n < 0 {
-			return protowire.ParseError(n)
-		}
-		b = b[n:]
-		if err := f(num, typ, v, x); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 func decodeDigest(b []byte) (Digest, error) {
 	var d Digest
 	var hash string
-	err := fields(b, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
+	err := fields(b, func(num int, typ wireType, v []byte, x uint64) error {
 		switch {
-		case num == dgHash && typ == protowire.BytesType:
+		case num == dgHash && typ == bytesType:
 			hash = string(v)
-		case num == dgSize && typ == protowire.VarintType:
+		case num == dgSize && typ == varintType:
 			d.Size = int64(x)
 		}
 		return nil
@@ -158,20 +126,20 @@ func decodeDigest(b []byte) (Digest, error) {
 // ActionResult has and skipping the others.
 func DecodeAction(b []byte) (*ActionResult, error) {
 	r := &ActionResult{}
-	err := fields(b, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
+	err := fields(b, func(num int, typ wireType, v []byte, x uint64) error {
 		switch {
-		case num == arOutputFiles && typ == protowire.BytesType:
+		case num == arOutputFiles && typ == bytesType:
 			var f OutputFile
 			var hasDigest bool
-			err := fields(v, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
+			err := fields(v, func(num int, typ wireType, v []byte, x uint64) error {
 				switch {
-				case num == ofPath && typ == protowire.BytesType:
+				case num == ofPath && typ == bytesType:
 					f.Path = string(v)
-				case num == ofDigest && typ == protowire.BytesType:
+				case num == ofDigest && typ == bytesType:
 					d, err := decodeDigest(v)
 					f.Digest, hasDigest = d, true
 					return err
-				case num == ofExecutable && typ == protowire.VarintType:
+				case num == ofExecutable && typ == varintType:
 					f.Executable = x != 0
 				}
 				return nil
@@ -181,9 +149,9 @@ func DecodeAction(b []byte) (*ActionResult, error) {
 			}
 			r.OutputFiles = append(r.OutputFiles, f)
 			return err
-		case num == arExitCode && typ == protowire.VarintType:
+		case num == arExitCode && typ == varintType:
 			r.ExitCode = int32(x)
-		case num == arStdoutDigest && typ == protowire.BytesType:
+		case num == arStdoutDigest && typ == bytesType:
 			d, err := decodeDigest(v)
 			r.Stdout = &d
 			return err
