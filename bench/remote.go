@@ -3,13 +3,11 @@ package main
 import (
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
-	"syscall"
-	"time"
+
+	"github.com/hazlua/hazlua/internal/testutil"
 )
 
 // The remote benchmark (-only remote, in the cache group) measures a full
@@ -25,89 +23,14 @@ const (
 	keyRemoteRestore = "remote-restore"
 )
 
-// benchNginx is the benchmark's server: nginx with WebDAV on loopback.
-type benchNginx struct {
-	url  string
-	cmd  *exec.Cmd
-	done chan struct{}
-}
-
-// startBenchNginx starts nginx serving dir/store on a free loopback port.
-func startBenchNginx(dir string) (*benchNginx, error) {
+// startBenchNginx starts nginx (WebDAV) serving dir/store on a free
+// loopback port, as the tests do.
+func startBenchNginx(dir string) (*testutil.Nginx, error) {
 	bin, err := exec.LookPath("nginx")
 	if err != nil {
 		return nil, errors.New("nginx is not installed (apt-get install nginx-light)")
 	}
-	for _, d := range []string{"store", "logs", "tmp"} {
-		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
-			return nil, err
-		}
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	addr := l.Addr().String()
-	l.Close()
-	conf := fmt.Sprintf(`daemon off;
-master_process off;
-worker_processes 1;
-pid %[1]s/nginx.pid;
-error_log %[1]s/logs/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path %[1]s/tmp/body;
-  proxy_temp_path %[1]s/tmp/proxy;
-  fastcgi_temp_path %[1]s/tmp/fastcgi;
-  uwsgi_temp_path %[1]s/tmp/uwsgi;
-  scgi_temp_path %[1]s/tmp/scgi;
-  server {
-    listen %[2]s;
-    root %[1]s/store;
-    client_max_body_size 0;
-    location / {
-      dav_methods PUT;
-      create_full_put_path on;
-      dav_access user:rw group:r all:r;
-    }
-  }
-}
-`, dir, addr)
-	confPath := filepath.Join(dir, "nginx.conf")
-	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
-		return nil, err
-	}
-	n := &benchNginx{url: "http://" + addr, done: make(chan struct{})}
-	n.cmd = exec.Command(bin, "-p", dir, "-e", filepath.Join(dir, "logs", "error.log"), "-c", confPath)
-	n.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := n.cmd.Start(); err != nil {
-		return nil, err
-	}
-	go func() { n.cmd.Wait(); close(n.done) }()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-			c.Close()
-			return n, nil
-		}
-		select {
-		case <-n.done:
-			log, _ := os.ReadFile(filepath.Join(dir, "logs", "error.log"))
-			return nil, fmt.Errorf("nginx exited at start: %s", strings.TrimSpace(string(log)))
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			n.stop()
-			return nil, fmt.Errorf("nginx does not accept connections on %s", addr)
-		}
-	}
-}
-
-// stop kills nginx and waits for it.
-func (n *benchNginx) stop() {
-	syscall.Kill(-n.cmd.Process.Pid, syscall.SIGKILL)
-	<-n.done
+	return testutil.LaunchNginx(bin, dir, nil)
 }
 
 func (c *cacheSetup) remote() (benchmark, error) {
@@ -116,7 +39,7 @@ func (c *cacheSetup) remote() (benchmark, error) {
 	if err != nil {
 		srvErr = "error: " + err.Error()
 	} else {
-		c.cleanups = append(c.cleanups, srv.stop)
+		c.cleanups = append(c.cleanups, srv.Kill)
 	}
 	var variants []variant
 	for _, p := range []*firstProject{c.cprojectCopy("remote"), c.cgenProject("remote")} {
@@ -141,7 +64,7 @@ func (c *cacheSetup) remote() (benchmark, error) {
 		run.before, run.after = clean, outputs
 		var restore variant
 		if srv != nil {
-			restore = c.hazVariant(p.prefix+keyRemoteRestore, p.label+": hazlua, restored from the remote cache", p.dir, hazScript, p.target, p.tasks, "--remote-cache", srv.url)
+			restore = c.hazVariant(p.prefix+keyRemoteRestore, p.label+": hazlua, restored from the remote cache", p.dir, hazScript, p.target, p.tasks, "--remote-cache", srv.URL)
 		} else {
 			restore = c.hazVariant(p.prefix+keyRemoteRestore, p.label+": hazlua, restored from the remote cache", p.dir, hazScript, p.target, p.tasks)
 			restore.preErr = srvErr
@@ -164,7 +87,7 @@ func (c *cacheSetup) remote() (benchmark, error) {
 			}
 			if err != nil {
 				restore.preErr = "error: filling the remote cache: " + err.Error()
-			} else if err := c.checkHazlua(p.dir, hazScript, p.target, []string{"--explain", "--remote-cache", srv.url}, p.tasks,
+			} else if err := c.checkHazlua(p.dir, hazScript, p.target, []string{"--explain", "--remote-cache", srv.URL}, p.tasks,
 				"will be restored from the cache (never ran; found in the remote cache)"); err != nil {
 				failCheck("remote", &restore, err)
 			}

@@ -39,20 +39,29 @@ func StartNginx(t *testing.T, auth *NginxAuth) *Nginx {
 		}
 		t.Skip("nginx is not installed (apt-get install nginx-light)")
 	}
-	var lastErr error
-	for range 5 { // the port is picked free, then taken by nginx: another process may win it
-		n, err := startNginx(t, bin, auth)
-		if err == nil {
-			return n
-		}
-		lastErr = err
+	n, err := LaunchNginx(bin, t.TempDir(), auth)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatal(lastErr)
-	return nil
+	t.Cleanup(n.Kill)
+	return n
 }
 
-func startNginx(t *testing.T, bin string, auth *NginxAuth) (*Nginx, error) {
-	dir := t.TempDir()
+// LaunchNginx starts the nginx binary bin as StartNginx does, with dir
+// (made if missing) as its prefix, for callers without a testing.T (the
+// benchmarks). The caller kills it with Kill.
+func LaunchNginx(bin, dir string, auth *NginxAuth) (*Nginx, error) {
+	var err error
+	for range 5 { // the port is picked free, then taken by nginx: another process may win it
+		var n *Nginx
+		if n, err = launchNginx(bin, dir, auth); err == nil {
+			return n, nil
+		}
+	}
+	return nil, err
+}
+
+func launchNginx(bin, dir string, auth *NginxAuth) (*Nginx, error) {
 	n := &Nginx{Dir: dir, Store: filepath.Join(dir, "store"), done: make(chan struct{})}
 	for _, d := range []string{n.Store, filepath.Join(dir, "logs"), filepath.Join(dir, "tmp")} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
@@ -110,7 +119,6 @@ http {
 		return nil, err
 	}
 	go func() { n.cmd.Wait(); close(n.done) }()
-	t.Cleanup(n.Kill)
 	// Wait until it accepts connections, or exits (a port taken).
 	deadline := time.Now().Add(20 * time.Second)
 	for {
