@@ -306,34 +306,46 @@ func (c *Client) Has(ctx context.Context, sum fingerprint.Sum) (bool, error) {
 // they are.
 func (c *Client) GetBlob(ctx context.Context, sum fingerprint.Sum, w io.Writer) (bool, error) {
 	p := casPath(sum)
-	resp, done, err := c.do(ctx, http.MethodGet, p, nil, 0)
-	if err != nil {
-		return false, err
-	}
-	defer done()
-	switch {
-	case resp.StatusCode == http.StatusNotFound:
-		return false, nil
-	case resp.StatusCode != http.StatusOK:
-		return false, c.statusError("GET", p, resp)
-	}
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(w, h), &writeTracker{r: resp.Body})
-	var rerr *readError
-	switch {
-	case errors.As(err, &rerr) && errors.Is(rerr.err, io.ErrUnexpectedEOF):
-		return false, c.fail("GET", p, 0, fmt.Errorf("truncated after %d bytes: %w", n, ErrIntegrity))
-	case errors.As(err, &rerr):
-		return false, c.fail("GET", p, 0, rerr.err)
-	case err != nil:
-		return false, err // w's
-	case resp.ContentLength >= 0 && n != resp.ContentLength:
-		return false, c.fail("GET", p, 0, fmt.Errorf("truncated: %d of %d bytes: %w", n, resp.ContentLength, ErrIntegrity))
+	n, ok, err := c.get(ctx, p, io.MultiWriter(w, h))
+	if !ok || err != nil {
+		return false, err
 	}
 	if got := fingerprint.Sum(h.Sum(nil)); got != sum {
 		return false, c.fail("GET", p, 0, fmt.Errorf("%d bytes hashing to %.12s…: %w", n, got, ErrIntegrity))
 	}
 	return true, nil
+}
+
+// get copies the body of GET p into w, and reports whether the server had
+// p (404: false, no error). A body cut short is an error wrapping
+// ErrIntegrity; the body's other errors are the server's (Error); w's
+// are returned as they are.
+func (c *Client) get(ctx context.Context, p string, w io.Writer) (n int64, ok bool, err error) {
+	resp, done, err := c.do(ctx, http.MethodGet, p, nil, 0)
+	if err != nil {
+		return 0, false, err
+	}
+	defer done()
+	switch {
+	case resp.StatusCode == http.StatusNotFound:
+		return 0, false, nil
+	case resp.StatusCode != http.StatusOK:
+		return 0, false, c.statusError("GET", p, resp)
+	}
+	n, err = io.Copy(w, &writeTracker{r: resp.Body})
+	var rerr *readError
+	switch {
+	case errors.As(err, &rerr) && errors.Is(rerr.err, io.ErrUnexpectedEOF):
+		return n, false, c.fail("GET", p, 0, fmt.Errorf("truncated after %d bytes: %w", n, ErrIntegrity))
+	case errors.As(err, &rerr):
+		return n, false, c.fail("GET", p, 0, rerr.err)
+	case err != nil:
+		return n, false, err // w's
+	case resp.ContentLength >= 0 && n != resp.ContentLength:
+		return n, false, c.fail("GET", p, 0, fmt.Errorf("truncated: %d of %d bytes: %w", n, resp.ContentLength, ErrIntegrity))
+	}
+	return n, true, nil
 }
 
 // readError marks an error of the response body (not of the writer).
@@ -390,29 +402,13 @@ func (c *Client) GetBlobBytes(ctx context.Context, sum fingerprint.Sum, max int)
 // or nil when there is none. One larger than max bytes is an error.
 func (c *Client) GetAction(ctx context.Context, key fingerprint.Sum, max int) ([]byte, error) {
 	p := acPath(key)
-	resp, done, err := c.do(ctx, http.MethodGet, p, nil, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer done()
-	switch {
-	case resp.StatusCode == http.StatusNotFound:
-		return nil, nil
-	case resp.StatusCode != http.StatusOK:
-		return nil, c.statusError("GET", p, resp)
-	}
 	lw := &limitWriter{max: max}
-	n, err := io.Copy(lw, &writeTracker{r: resp.Body})
-	var rerr *readError
-	switch {
-	case errors.Is(err, errTooLarge):
+	_, ok, err := c.get(ctx, p, lw)
+	if errors.Is(err, errTooLarge) {
 		return nil, c.fail("GET", p, 0, fmt.Errorf("action result larger than %d bytes", max))
-	case errors.As(err, &rerr) && errors.Is(rerr.err, io.ErrUnexpectedEOF):
-		return nil, c.fail("GET", p, 0, fmt.Errorf("truncated after %d bytes: %w", n, ErrIntegrity))
-	case errors.As(err, &rerr):
-		return nil, c.fail("GET", p, 0, rerr.err)
-	case resp.ContentLength >= 0 && n != resp.ContentLength:
-		return nil, c.fail("GET", p, 0, fmt.Errorf("truncated: %d of %d bytes: %w", n, resp.ContentLength, ErrIntegrity))
+	}
+	if !ok || err != nil {
+		return nil, err
 	}
 	if lw.b == nil {
 		lw.b = []byte{}
@@ -420,7 +416,6 @@ func (c *Client) GetAction(ctx context.Context, key fingerprint.Sum, max int) ([
 	return lw.b, nil
 }
 
-// PutBlob uploads size bytes read from body, from its start, as the blob
 // sum (PUT /cas/SUM). The caller vouches that they hash to sum.
 func (c *Client) PutBlob(ctx context.Context, sum fingerprint.Sum, body io.ReadSeeker, size int64) error {
 	return c.put(ctx, casPath(sum), body, size)
