@@ -80,17 +80,17 @@ wait`},
 	}
 }
 
-func TestShutdownSweepsDaemons(t *testing.T) {
-	m := NewManager(Config{Grace: 300 * time.Millisecond})
-	// The grandchild leaves the group with setsid: only the subreaper
-	// sweep can find it.
-	// The leader waits on a FIFO until the daemon has left its session
-	// (else ending the group could still reach it).
+// startDaemon starts a process that leaves its group with setsid and
+// then execs cmd, waits for the group to end, and returns the daemon's
+// pid. The group's leader waits on a FIFO until the daemon has left its
+// session, so that the end of the group cannot reach it.
+func startDaemon(t *testing.T, m *Manager, cmd string) int {
+	t.Helper()
 	fifo := filepath.Join(t.TempDir(), "left")
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s := sh(`setsid sh -c 'echo $$; echo >"$1"; exec sleep 1000' sh "$1" & read x <"$1"`)
+	s := sh(`setsid sh -c 'echo $$; echo >"$1"; exec ` + cmd + `' sh "$1" & read x <"$1"`)
 	s.Args = append(s.Args, "sh", fifo)
 	g, line := firstLine(t, m, Options{}, s)
 	pid, err := strconv.Atoi(line)
@@ -98,6 +98,14 @@ func TestShutdownSweepsDaemons(t *testing.T) {
 		t.Fatalf("ready line %q", line)
 	}
 	waitDone(t, g)
+	return pid
+}
+
+func TestShutdownSweepsDaemons(t *testing.T) {
+	m := NewManager(Config{Grace: 300 * time.Millisecond})
+	// The grandchild leaves the group with setsid: only the subreaper
+	// sweep can find it.
+	pid := startDaemon(t, m, "sleep 1000")
 	if !alive(pid) {
 		t.Fatalf("the daemon %d should have outlived its group", pid)
 	}

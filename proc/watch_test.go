@@ -3,7 +3,6 @@ package proc
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -101,20 +100,8 @@ func TestAwaitedWatch(t *testing.T) {
 func TestOrphanReaped(t *testing.T) {
 	m := NewManager(Config{})
 	// The orphan leaves the group, so that the end of the group does
-	// not terminate it, and exits on its own a moment later. The leader
-	// waits on a FIFO until it has left (as in TestShutdownSweepsDaemons).
-	fifo := filepath.Join(t.TempDir(), "left")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	s := sh(`setsid sh -c 'echo $$; echo >"$1"; exec sleep 0.3' sh "$1" & read x <"$1"`)
-	s.Args = append(s.Args, "sh", fifo)
-	g, line := firstLine(t, m, Options{}, s)
-	pid, err := strconv.Atoi(line)
-	if err != nil {
-		t.Fatalf("ready line %q", line)
-	}
-	waitDone(t, g)
+	// not terminate it, and exits on its own a moment later.
+	pid := startDaemon(t, m, "sleep 0.3")
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		if _, err := os.Stat("/proc/" + strconv.Itoa(pid)); os.IsNotExist(err) {
