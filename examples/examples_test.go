@@ -141,12 +141,20 @@ func runExample(t *testing.T, script string) string {
 	return stdout
 }
 
-// copyExamples copies the examples directory into a temporary one.
+// copyExamples copies the examples directory into a temporary one, as
+// the repository has it: without what running build.lua here leaves
+// behind (README's getting started runs it), its state and cache (.haz)
+// and its build directory, which would make the copy up to date.
 func copyExamples(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
 	if err := os.CopyFS(dir, os.DirFS(".")); err != nil {
 		t.Fatal(err)
+	}
+	for _, left := range []string{".haz", filepath.Join("cproject", "build")} {
+		if err := os.RemoveAll(filepath.Join(dir, left)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return dir
 }
